@@ -1,0 +1,1 @@
+"""Galamedia (Pikiran Rakyat Media Network) news crawler."""

@@ -1,0 +1,81 @@
+"""The article item: the crawler's output contract, one JSON object per article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(kw_only=True)
+class Article:
+    """One news article, all of its pages, cleaned. Every value is JSON-native."""
+
+    url: str
+    """Canonical article URL on the crawled origin, `{origin}/{kanal}/pr-{id}/{slug}`:
+    no `/amp/`, no query, no fragment."""
+
+    article_id: str
+    """The digits after `pr-`, as a string: ids may start with `0`."""
+
+    site: str
+    """The host the article was crawled from, e.g. `galamedia.pikiran-rakyat.com`."""
+
+    title: str | None
+    """The headline."""
+
+    published_at: str | None
+    """Publication time, ISO 8601 in WIB (`2023-02-22T20:08:00+07:00`); WITA and WIT times
+    are converted to the same instant in WIB."""
+
+    published_at_raw: str | None
+    """The date text exactly as found (meta content or the visible date line), before
+    normalising."""
+
+    author: str | None
+    """The writer's name, or null."""
+
+    editor: str | None
+    """The name on the `Editor:` line, or null."""
+
+    source: str | None
+    """The name on the `Sumber:` line, or null."""
+
+    category: str | None
+    """The kanal's display name from the breadcrumb (`Internasional`, `Bandung Raya`), or null
+    when the page shows none."""
+
+    category_slug: str
+    """The kanal slug from the URL (`bandung-raya`)."""
+
+    tags: list[str] = field(default_factory=list)
+    """Tag names in page order, possibly empty."""
+
+    image_url: str | None
+    """Absolute URL of the lead image (never a lazy-load placeholder), or null."""
+
+    image_caption: str | None
+    """The lead image's caption without its credit, or null."""
+
+    image_credit: str | None
+    """The credit closing the caption (the text after its first `/`), or null."""
+
+    dateline: str | None
+    """The body's opening dateline (`GALAMEDIANEWS`, `PIKIRAN RAKYAT`), or null."""
+
+    body: str
+    """The article text: its paragraphs in page order across all pages, joined by one blank
+    line (`\\n\\n`)."""
+
+    related_urls: list[str] = field(default_factory=list)
+    """Canonical URLs of the "Baca Juga" links, in page order, across all pages."""
+
+    page_count: int
+    """How many pages the article is split into (1 when not split)."""
+
+    word_count: int
+    """Words in `body`."""
+
+    language: str = "id"
+    """ISO 639-1 language of the text: always `id` (Indonesian)."""
+
+    crawled_at: str
+    """When the article was fetched: ISO 8601 in UTC (`2026-11-27T06:11:03+00:00`)."""

@@ -1,0 +1,1 @@
+"""Page objects: one kind of page each, from a response to fields or URLs."""

@@ -1,0 +1,1 @@
+"""Spiders: they route requests; pages parse."""

@@ -1,0 +1,101 @@
+"""Text rules for Indonesian news copy: whitespace, datelines, captions, labels, end marks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+
+# "Baca Juga" teasers between paragraphs: `Baca Juga:`, `Baca juga:`, `BACA JUGA :`; the
+# `Simak/Lihat juga:` variants need their colon, since both also open ordinary sentences.
+_RELATED_MARKER = re.compile(r"^(?:baca\s+juga\b\s*:?|(?:simak|lihat)\s+juga\s*:)", re.IGNORECASE)
+
+# Lines of the article footer that some templates put inside the body container.
+_LABEL_LINE = re.compile(
+    r"^(?:editor|sumber|penulis|reporter|pewarta|halaman|tags?)\s*:", re.IGNORECASE
+)
+_MAX_LABEL_LINE = 80
+
+# A value ends where the next footer label starts: `Editor: Ryan Pratama Sumber: DW`.
+_NEXT_LABEL = re.compile(
+    r"\s+(?:editor|sumber|penulis|reporter|pewarta|tags?|halaman)\s*:.*$", re.IGNORECASE
+)
+
+# `GALAMEDIANEWS - `, `PIKIRAN RAKYAT – `: a short upper-case name and a dash opening the body.
+# Without bold markup only upper-case names count, so `Jakarta - ...` prose is left alone.
+_DASH = "-\u2013\u2014"
+_CAPS_DATELINE = re.compile(rf"^(?P<name>[A-Z][A-Z0-9.,' ]{{1,40}}?)\s*[{_DASH}]\s+")
+_MAX_DATELINE = 48
+
+# The end mark `***` (also `(***)`) closing the last paragraph, attached or spaced.
+_END_MARK = re.compile(r"\s*\(?\*{3,}\)?$")
+
+
+def normalize_space(text: str) -> str:
+    """NFC, every Unicode space (NBSP included) to one plain space, trimmed."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def is_related_marker(paragraph: str) -> bool:
+    """True for a "Baca Juga" teaser paragraph (any spelling)."""
+    return _RELATED_MARKER.match(paragraph) is not None
+
+
+def is_label_line(paragraph: str) -> bool:
+    """True for a short footer line such as `Editor: …`, `Sumber: …` or `Halaman: 1 2`."""
+    return len(paragraph) <= _MAX_LABEL_LINE and _LABEL_LINE.match(paragraph) is not None
+
+
+def label_value(text: str, label: str) -> str | None:
+    """The value after `label:` in a footer line (`Editor: Ryan Pratama` → `Ryan Pratama`)."""
+    match = re.match(rf"^\s*{re.escape(label)}\s*:\s*(.*)$", text, re.IGNORECASE | re.DOTALL)
+    if match is None:
+        return None
+    value = normalize_space(_NEXT_LABEL.sub("", normalize_space(match[1])))
+    return value or None
+
+
+def split_dateline(paragraph: str, bold: str | None) -> tuple[str | None, str]:
+    """Split the opening dateline off the first paragraph: `(dateline, rest)`.
+
+    `bold` is the text of a bold element that opens the paragraph, if any: the CMS prints
+    `<strong>GALAMEDIANEWS</strong> - …` and sometimes `<strong>PIKIRAN RAKYAT -</strong> …`;
+    sibling sites use mixed-case names (`WartaBulukumba.Com`). Without bold markup, only an
+    upper-case name followed by a dash is taken.
+    """
+    if bold:
+        name = bold.rstrip(_DASH + " ")
+        if name and len(name) <= _MAX_DATELINE and paragraph.startswith(name):
+            rest = paragraph[len(name) :].lstrip()
+            if rest[:1] and rest[0] in _DASH:
+                return name, rest[1:].lstrip()
+    match = _CAPS_DATELINE.match(paragraph)
+    if match:
+        return match["name"].strip(), paragraph[match.end() :]
+    return None, paragraph
+
+
+def split_caption(caption: str) -> tuple[str | None, str | None]:
+    """Split an image caption into `(caption, credit)` at its first `/`.
+
+    `… seperti batu/Alexander Shcherbak/TASS /IMAGO/DW /` gives
+    `("… seperti batu", "Alexander Shcherbak/TASS /IMAGO/DW")`.
+    """
+    text, slash, credit = normalize_space(caption).partition("/")
+    if not slash:
+        return text or None, None
+    return text.strip() or None, credit.rstrip("/ ").strip() or None
+
+
+def strip_end_mark(paragraph: str) -> str:
+    """Remove the `***` end mark closing an article's last paragraph."""
+    return _END_MARK.sub("", paragraph)
+
+
+def word_count(text: str) -> int:
+    """Words in `text`: space-separated tokens holding at least one letter or digit.
+
+    Reduplicated words (`negara-negara`) count once; a lone `-` or `,` is not a word.
+    """
+    return sum(1 for token in text.split() if any(char.isalnum() for char in token))

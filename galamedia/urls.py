@@ -1,0 +1,73 @@
+"""Article URL rules of the PRMN CMS: recognition, canonical form and page variants."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+# `/{kanal}/pr-{id}/{slug}`; AMP copies put `amp/` before `pr-` (sibling sites) and some
+# templates put it first. Kanal slugs may contain hyphens (`bandung-raya`, `citizen-report`).
+_ARTICLE_PATH = re.compile(
+    r"""
+    ^/(?:amp/)?
+    (?P<kanal>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)
+    /(?P<amp>amp/)?
+    pr-(?P<id>\d{6,12})
+    (?:/(?P<slug>[^/]+))?
+    /?$
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleUrl:
+    """The parts of an article URL that identify the article."""
+
+    origin: str
+    kanal: str
+    article_id: str
+    slug: str
+    is_amp: bool
+
+    @property
+    def canonical(self) -> str:
+        """`{origin}/{kanal}/pr-{id}/{slug}`: no AMP segment, no query, no fragment."""
+        base = f"{self.origin}/{self.kanal}/pr-{self.article_id}"
+        return f"{base}/{self.slug}" if self.slug else base
+
+    def page(self, page: int | str) -> str:
+        """The canonical URL of one page (`2`) or of all pages at once (`all`)."""
+        return f"{self.canonical}?page={page}"
+
+
+def parse_article_url(url: str) -> ArticleUrl | None:
+    """Split an article URL into its parts, or None when `url` is not an article URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    match = _ARTICLE_PATH.match(parts.path)
+    if match is None:
+        return None
+    is_amp = parts.path.startswith("/amp/") or match["amp"] is not None
+    netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
+    return ArticleUrl(
+        origin=urlunsplit((parts.scheme.lower(), netloc, "", "", "")),
+        kanal=match["kanal"].lower(),
+        article_id=match["id"],
+        slug=match["slug"] or "",
+        is_amp=is_amp,
+    )
+
+
+def canonical_article_url(url: str) -> str | None:
+    """The canonical form of an article URL, or None when `url` is not an article URL."""
+    article = parse_article_url(url)
+    return article.canonical if article else None
+
+
+def page_number(url: str) -> int | None:
+    """The `?page=N` number of an article page URL (None for `page=all` or no page)."""
+    match = re.search(r"[?&]page=(\d+)(?:&|#|$)", url)
+    return int(match[1]) if match else None
