@@ -5,6 +5,8 @@ from __future__ import annotations
 BOT_NAME = "galamedia"
 SPIDER_MODULES = ["galamedia.spiders"]
 NEWSPIDER_MODULE = "galamedia.spiders"
+# `crawl` checks the spider's arguments before any request (galamedia/commands/crawl.py).
+COMMANDS_MODULE = "galamedia.commands"
 
 # Identify honestly, with a place to read about the crawler; none of the agents robots.txt bans.
 USER_AGENT = "galamedia-crawler/0.1 (+https://github.com/galamedia-crawler/galamedia-crawler)"
@@ -33,6 +35,11 @@ HTTPCACHE_ENABLED = False
 
 ITEM_PIPELINES = {
     "galamedia.pipelines.ValidateArticlePipeline": 100,
+    "galamedia.pipelines.DeduplicateArticlePipeline": 200,
+}
+EXTENSIONS = {
+    "galamedia.summary.CrawlSummary": 500,
 }
 FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORTERS = {"csv": "galamedia.exporters.CsvItemExporter"}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -67,6 +67,16 @@ def canonical_article_url(url: str) -> str | None:
     return article.canonical if article else None
 
 
+# Old article links, `/read/{id}`, that the site redirects to the article's current URL.
+_LEGACY_PATH = re.compile(r"^/read/\d{4,12}(?:/[^/]*)?/?$")
+
+
+def is_legacy_article_url(url: str) -> bool:
+    """True for an old-style article link that redirects to the article."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and _LEGACY_PATH.match(parts.path) is not None
+
+
 def page_number(url: str) -> int | None:
     """The `?page=N` number of an article page URL (None for `page=all` or no page)."""
     match = re.search(r"[?&]page=(\d+)(?:&|#|$)", url)

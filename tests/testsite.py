@@ -1,23 +1,46 @@
-"""A local copy of the site, built from the stored pages, served on 127.0.0.1.
+"""A local copy of the site, built from the stored pages and generated articles, on 127.0.0.1.
 
 Tests start it through a fixture; a person can run it to watch the crawler work offline:
 
     python -m tests.testsite --port 8000
+
+It serves every stored page at its own path (`?page=N` and `?page=all` for split articles),
+generated articles, an `/indeks-berita` index newest first with the template's paging quirks
+(relative and absolute next links; from page 4 on two `paging__link--next` anchors, the real
+one reading `Next`), AMP and legacy `/read/{id}` links in the index, a 404 and a robots.txt.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 from urllib.parse import urlsplit
 
+from galamedia.dates import WIB
 from tests.pages_fixtures import PageCase, load_cases
 
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
+MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+PER_PAGE = 10
 
 
 @dataclass
@@ -26,13 +49,101 @@ class Route:
 
     status: int = 200
     body: bytes = b""
-    headers: dict[str, str] = field(
-        default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
+    headers: dict[str, str] = field(default_factory=lambda: dict(HTML))
+
+
+@dataclass(frozen=True)
+class GeneratedArticle:
+    """An article the site builder writes from a template, with its known truth."""
+
+    article_id: str
+    kanal: str
+    published_at: datetime
+    title: str
+    paragraphs: tuple[str, ...]
+    listed_at: datetime | None = None
+    """The date the index shows, when it differs from the page's own."""
+
+    @property
+    def path(self) -> str:
+        return f"/{self.kanal}/pr-{self.article_id}/{self.title.lower().replace(' ', '-')}"
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One teaser on the index: where it links and the date it shows."""
+
+    href: str
+    title: str
+    listed_at: datetime
+
+
+def date_text(moment: datetime) -> str:
+    """The template's visible date form: `22 Februari 2023, 20:08 WIB`."""
+    local = moment.astimezone(WIB)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M} WIB"
+
+
+def render_article(article: GeneratedArticle) -> bytes:
+    """A classic-layout article page (SITE.md §2) holding `article`'s fields."""
+    title = html.escape(article.title)
+    paragraphs = "\n".join(
+        f"<p>{'<strong>GALAMEDIANEWS</strong> - ' if number == 0 else ''}{html.escape(text)}</p>"
+        for number, text in enumerate(article.paragraphs)
     )
+    return f"""<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><title>{title} - Galamedia</title>
+<meta name="pubdate" content="{article.published_at.isoformat()}">
+<meta property="og:type" content="article"><meta property="og:title" content="{title}">
+</head><body>
+<div class="breadcrumb clearfix"><ul class="breadcrumb__wrap">
+<li class="breadcrumb__item"><a href="/">Home</a></li>
+<li class="breadcrumb__item"><a href="/{article.kanal}">{article.kanal.title()}</a></li></ul></div>
+<div class="read__header mt2 clearfix"><h1 class="read__title">{title}</h1>
+<div class="read__info">
+<div class="read__info__author"><a href="/author/1/redaksi">Redaksi</a></div>
+<div class="read__info__date">- {date_text(article.published_at)}</div></div></div>
+<article class="read__content clearfix">
+{paragraphs}
+<div class="ads"><script>googletag.display('div-gpt-ad-desktopInArticle')</script></div>
+</article>
+<div class="read__credit">Editor: Tim Redaksi</div>
+</body></html>""".encode()
+
+
+def render_index(entries: list[IndexEntry], page: int, pages: int, origin: str) -> bytes:
+    """One `/indeks-berita` page (SITE.md §3) with the template's paging quirks."""
+    items = "\n".join(
+        f"""<div class="latest__item">
+<div class="latest__img"><a href="{e.href}"><img src="/x.jpg"></a></div>
+<div class="latest__right"><h4 class="latest__subtitle"><a href="/nasional">Nasional</a></h4>
+<h2 class="latest__title">
+<a class="latest__link" href="{e.href}">{html.escape(e.title)}</a></h2>
+<date class="latest__date">{date_text(e.listed_at)}</date></div></div>"""
+        for e in entries
+    )
+    paging = ""
+    if page <= pages:  # the last page links on to an empty one, as the template does
+        # Odd pages link onward relatively, even pages absolutely: both occur on the site.
+        target = f"?page={page + 1}" if page % 2 else f"{origin}/indeks-berita?page={page + 1}"
+        if page >= 4:  # a second `--next` anchor that is not the next page
+            paging += '<a class="paging__link paging__link--next" href="?page=1">First</a>'
+        paging += f'<a class="paging__link paging__link--next" href="{target}">Next</a>'
+    return f"""<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><title>Indeks Berita - Galamedia</title></head><body>
+<div class="latest__wrap mail">
+{items}
+</div>
+<div class="paging clearfix"><div class="paging__wrap clearfix">{paging}</div></div>
+</body></html>""".encode()
 
 
 class TestSite:
-    """The stored pages at their own paths: `/{kanal}/pr-{id}/{slug}`, `?page=N`, `?page=all`."""
+    """The local site: stored pages at their own paths, generated articles, and an index."""
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
@@ -41,11 +152,14 @@ class TestSite:
             "/robots.txt": Route(body=ROBOTS_TXT, headers={"Content-Type": "text/plain"})
         }
         self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.cases = {case.name: case for case in load_cases()}
-        for case in self.cases.values():
-            self._add_case(case)
+        self.generated: dict[str, GeneratedArticle] = {}
+        self.index: list[IndexEntry] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        for case in self.cases.values():
+            self._add_case(case)
 
     @property
     def origin(self) -> str:
@@ -58,6 +172,37 @@ class TestSite:
 
     def case_url(self, name: str) -> str:
         return self.url(self.cases[name].url)
+
+    def case_path(self, name: str) -> str:
+        return urlsplit(self.cases[name].url).path
+
+    def add_article(self, article: GeneratedArticle, *, href: str | None = None) -> None:
+        """Serve a generated article and list it on the index (by `href`, default its path)."""
+        self.generated[article.article_id] = article
+        self.routes[article.path] = Route(body=render_article(article))
+        self.list(href or article.path, article.title, article.listed_at or article.published_at)
+
+    def list(self, href: str, title: str, listed_at: datetime) -> None:
+        """Put a teaser on the index."""
+        self.index.append(IndexEntry(href, title, listed_at))
+
+    def publish_index(self, per_page: int = PER_PAGE) -> None:
+        """Write `/indeks-berita` and its pages from the teasers, newest first."""
+        entries = sorted(self.index, key=lambda entry: entry.listed_at, reverse=True)
+        pages = max(1, -(-len(entries) // per_page))
+        for page in range(1, pages + 1):
+            chunk = entries[(page - 1) * per_page : page * per_page]
+            self.routes[f"/indeks-berita?page={page}"] = Route(
+                body=render_index(chunk, page, pages, self.origin)
+            )
+        self.routes["/indeks-berita"] = self.routes["/indeks-berita?page=1"]
+        # One page past the end, as the template answers it: no items, no next link.
+        self.routes[f"/indeks-berita?page={pages + 1}"] = Route(
+            body=render_index([], pages + 1, pages, self.origin)
+        )
+
+    def redirect(self, path: str, target: str, status: int = 301) -> None:
+        self.routes[path] = Route(status, b"", {"Location": target})
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -86,6 +231,7 @@ class TestSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
+                site.headers.append(dict(self.headers.items()))
                 route = site.routes.get(self.path, Route(404, b"<html><title>404</title></html>"))
                 self.send_response(route.status)
                 for name, value in route.headers.items():
@@ -95,18 +241,95 @@ class TestSite:
                 self.wfile.write(route.body)
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                """Quiet: the test asserts on `site.requests` instead."""
+                """Quiet: the tests assert on `site.requests` instead."""
 
         return Handler
+
+
+# The window the standard site is built around, and its edges.
+SINCE, UNTIL = "2023-02-01", "2023-02-28"
+WINDOW_START = datetime(2023, 2, 1, tzinfo=WIB)
+WINDOW_END = datetime(2023, 3, 1, tzinfo=WIB)
+MINUTE = timedelta(minutes=1)
+
+
+def synthetic(
+    number: int, published_at: datetime, listed_at: datetime | None = None
+) -> GeneratedArticle:
+    return GeneratedArticle(
+        article_id=f"{9_000_000_00 + number:09d}",
+        kanal="nasional",
+        published_at=published_at,
+        title=f"Berita nomor {number}",
+        paragraphs=(
+            f"Isi berita nomor {number} yang terbit pada {date_text(published_at)}.",
+            "Paragraf kedua berita ini.",
+        ),
+        listed_at=listed_at,
+    )
+
+
+def standard_site(port: int = 0) -> TestSite:
+    """The site the discovery tests walk: a window of February 2023 and everything around it.
+
+    * in the window: the edges (first and last minute), generated articles, and the stored
+      articles dated in it; one listed both canonically and by its AMP link, one only by a
+      legacy `/read/{id}` link that redirects;
+    * outside it: a minute before and after, newer articles above it (skipped by their listing
+      date), older pages below it (never fetched), and an article whose listing date is inside
+      but whose page says otherwise;
+    * in the window but not articles: the challenge, video and soft-404 pages, and a link that
+      answers 404.
+    """
+    site = TestSite(port)
+    edges = [
+        synthetic(1, WINDOW_START),  # first minute of since: in
+        synthetic(2, WINDOW_START - MINUTE),  # a minute before: out
+        synthetic(3, WINDOW_END - MINUTE),  # last minute of until: in
+        synthetic(4, WINDOW_END),  # a minute after: out
+        # listed inside the window, but the page itself says a minute before it
+        synthetic(5, WINDOW_START - MINUTE, listed_at=WINDOW_START + 5 * MINUTE),
+    ]
+    for article in edges:
+        site.add_article(article)
+    for number in range(10, 30):  # inside, spread over the month
+        site.add_article(synthetic(number, WINDOW_START + timedelta(days=number - 9, hours=3)))
+    for number in range(30, 45):  # newer than the window
+        site.add_article(synthetic(number, WINDOW_END + timedelta(days=number - 29)))
+    for number in range(45, 90):  # older than the window, several index pages of them
+        site.add_article(synthetic(number, WINDOW_START - timedelta(days=number - 44, hours=1)))
+    # listed only by its legacy link, which redirects to the article
+    legacy = synthetic(6, WINDOW_START + timedelta(days=6))
+    site.routes[legacy.path] = Route(body=render_article(legacy))
+    site.generated[legacy.article_id] = legacy
+    site.redirect(f"/read/{legacy.article_id}", legacy.path)
+    site.list(f"/read/{legacy.article_id}", legacy.title, legacy.published_at)
+    for name, case in site.cases.items():
+        expected = case.spec["expected"]
+        if expected is None:  # not an article: listed inside the window
+            site.list(site.case_path(name), name, WINDOW_START + timedelta(days=12))
+            continue
+        published = datetime.fromisoformat(expected["published_at"])
+        site.list(site.case_path(name), name, published)
+        if name == "wang-yi-classic":  # listed a second time, by its AMP link
+            amp = site.case_path(name).replace("/internasional/", "/internasional/amp/")
+            site.list(amp, name, published)
+    site.list(
+        "/nasional/pr-099999999/dihapus", "deleted article", WINDOW_START + timedelta(days=3)
+    )
+    site.publish_index()
+    return site
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
-    with TestSite(parser.parse_args().port) as site:
-        print(f"Serving the local test site on {site.origin}; its articles:")  # noqa: T201
-        for name in site.cases:
-            print(f"  {site.case_url(name)}")  # noqa: T201
+    with standard_site(parser.parse_args().port) as site:
+        print(f"Serving the local test site on {site.origin}. Try:")  # noqa: T201
+        print(  # noqa: T201
+            f"  scrapy crawl articles -a base_url={site.origin} -a since={SINCE}"
+            f" -a until={UNTIL} -O out.jsonl -s DOWNLOAD_DELAY=0"
+        )
         site._thread.join()
 
 

@@ -119,6 +119,10 @@ BLOCK_MARKERS_WEAK = (
     "Please enable JavaScript to continue",
     "Enable JavaScript and cookies to continue",
 )
+# Titles (lower case) of block pages, whatever their status.
+BLOCK_TITLES = frozenset(
+    {"just a moment...", "access denied", "attention required! | cloudflare", "403 forbidden"}
+)
 NOT_FOUND_MARKERS = ("404", "tidak ditemukan", "not found", "tidak tersedia")
 IMAGE_PLACEHOLDERS = ("data:", "about:", "javascript:")
 IMAGE_PLACEHOLDER_NAMES = ("blank.", "lazy", "placeholder", "loading.", "spacer.")
@@ -184,7 +188,8 @@ class ArticlePage:
     def parse(self) -> ArticlePart | Rejected:
         """The page's fields, or why the page is not an article page."""
         text = self.response.text
-        if marker := _first_marker(text, BLOCK_MARKERS_STRONG):
+        title = normalize_space(self._sel.css("title::text").get("")).lower()
+        if marker := _first_marker(text, BLOCK_MARKERS_STRONG) or _block_title(title):
             return Rejected("blocked", f"challenge page ({marker!r})")
         if self.response.status >= 400:
             if marker := _first_marker(text, BLOCK_MARKERS_WEAK):
@@ -193,13 +198,16 @@ class ArticlePage:
         url = self._article_url()
         if url is None:
             return Rejected("not_article_url", f"no article URL for {self.response.url}")
-        body = self._body()
-        if not body.paragraphs:
+        body = self._known_body()
+        if body is None:
+            # No text where articles keep it: a block or not-found page, else unknown markup.
             if marker := _first_marker(text, BLOCK_MARKERS_WEAK):
                 return Rejected("blocked", f"block page ({marker!r})")
             heading = normalize_space(" ".join(self._sel.css("title::text, h1 ::text").getall()))
             if any(word in heading.lower() for word in NOT_FOUND_MARKERS):
                 return Rejected("soft_404", f"not-found page ({heading[:80]!r})")
+            body = self._fallback_body()
+        if not body.paragraphs:
             return Rejected("no_body", "no body text (video, gallery or empty article)")
         jsonld = self._jsonld_article()
         caption, credit = self._caption()
@@ -237,18 +245,21 @@ class ArticlePage:
                 return url
         return None
 
-    def _body(self) -> Body:
+    def _known_body(self) -> Body | None:
         for query in BODY_CONTAINER:
             for container in self._sel.css(query):
                 body = extract_body(container.root, self.response.url)
                 if body.paragraphs:
                     return body
-        # Unknown markup: the element holding the most paragraph text is the body.
+        return None
+
+    def _fallback_body(self) -> Body:
+        """Unknown markup: the element holding the most paragraph text is the body."""
         densest = _densest_paragraph_parent(self._sel.root)
-        if densest is not None:
-            self._problems.append("body_fallback: no known body container")
-            return extract_body(densest, self.response.url)
-        return Body((), (), None)
+        if densest is None:
+            return Body((), (), None)
+        self._problems.append("body_fallback: no known body container")
+        return extract_body(densest, self.response.url)
 
     def _title(self, jsonld: dict[str, Any]) -> str | None:
         headline = jsonld.get("headline")
@@ -450,6 +461,10 @@ def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:
         word_count=word_count(body),
         crawled_at=first.fetched_at.astimezone(UTC).replace(microsecond=0).isoformat(),
     )
+
+
+def _block_title(title: str) -> str | None:
+    return title if title in BLOCK_TITLES or title.startswith("access denied") else None
 
 
 def _first_marker(text: str, markers: Sequence[str]) -> str | None:

@@ -1,8 +1,8 @@
-"""The `articles` spider: article pages to items, split articles joined into one."""
+"""The `articles` spider: walks the index (or takes article URLs) and yields one item each."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -10,6 +10,8 @@ from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from galamedia.arguments import CrawlArguments, parse_arguments
+from galamedia.dates import parse_iso
 from galamedia.items import Article
 from galamedia.pages.article import (
     ArticlePage,
@@ -18,13 +20,15 @@ from galamedia.pages.article import (
     build_article,
     covers,
 )
-from galamedia.urls import canonical_article_url
+from galamedia.pages.listing import ListingPage
+
+INDEX_PATH = "/indeks-berita"
 
 
 class ArticlesSpider(Spider):
-    """Fetches articles and yields one `Article` per article, however many pages it has.
+    """Collects every article of a publication window, or the articles given by URL.
 
-    Arguments: `url`, one or more article URLs separated by commas.
+    Arguments (`-a name=value`): `base_url`, `since`, `until`, `url`; see the README.
     """
 
     name = "articles"
@@ -33,28 +37,68 @@ class ArticlesSpider(Spider):
     # which tells a challenge from a plain error, so both are counted by their reason.
     ARTICLE_META: ClassVar[dict[str, Any]] = {"handle_httpstatus_list": [403, 503]}
 
-    def __init__(self, url: str = "", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.article_urls = [_article_url_argument(value) for value in url.split(",") if value]
-        if not self.article_urls:
-            raise ValueError("url: give one or more article URLs, separated by commas")
+    def __init__(self, **kwargs: str) -> None:
+        self.arguments = self.check_arguments(kwargs)
+        super().__init__()
+        self.allowed_domains = list(self.arguments.allowed_hosts)
+        self._listing_pages_seen: set[str] = set()
+
+    @classmethod
+    def check_arguments(cls, raw: Mapping[str, str]) -> CrawlArguments:
+        """Parse the `-a` arguments; raises `ArgumentError` (one line) on a bad one."""
+        # Schedulers add their own arguments (`_job` from scrapyd): not ours to check.
+        ours = {name: value for name, value in raw.items() if not name.startswith("_")}
+        return parse_arguments(ours, now=datetime.now(UTC))
 
     async def start(self) -> AsyncIterator[Request]:
-        for url in self.article_urls:
-            yield Request(url, callback=self.parse_article, meta=self.ARTICLE_META)
+        if self.arguments.urls:
+            for url in self.arguments.urls:
+                yield self._article_request(url)
+        else:
+            yield Request(self.arguments.base_url + INDEX_PATH, callback=self.parse_index)
+
+    def parse_index(self, response: Response) -> Iterator[Request]:
+        window = self.arguments.window
+        assert window is not None  # the index is walked only for a window
+        self._listing_pages_seen.add(response.url)
+        self._count("listing_pages")
+        if not isinstance(response, TextResponse):
+            self.logger.error("index page %s is not HTML; stopping the walk", response.url)
+            return
+        listing = ListingPage(response, fetched_at=datetime.now(UTC)).parse()
+        if not listing.entries:
+            self.logger.info("index page %s lists no articles: end of the index", response.url)
+            return
+        for entry in listing.entries:
+            if entry.published_at is not None and entry.published_at >= window.end:
+                self._count("listing/newer_than_window")
+            elif entry.published_at is not None and entry.published_at < window.start:
+                self._count("listing/older_than_window")
+            else:
+                yield self._article_request(entry.url)
+        if all(
+            e.published_at is not None and e.published_at < window.start for e in listing.entries
+        ):
+            self.logger.info("index page %s lies before the window: walk done", response.url)
+        elif listing.next_url is None:
+            self.logger.info("index page %s has no next page: walk done", response.url)
+        elif listing.next_url in self._listing_pages_seen:
+            self.logger.warning(
+                "index page %s links back to %s: walk done", response.url, listing.next_url
+            )
+        else:
+            yield response.follow(listing.next_url, callback=self.parse_index)
 
     def parse_article(self, response: Response) -> Iterator[Request | Article]:
         part = self._parse_part(response)
         if part is None:
             return
         if part.url.is_amp:  # reached through a redirect: the canonical page is the article
-            yield response.follow(
-                part.url.canonical, callback=self.parse_article, meta=self.ARTICLE_META
-            )
+            yield self._article_request(part.url.canonical)
         elif part.page_count == 1:
-            yield build_article([part], page_count=1)
+            yield from self._emit(build_article([part], page_count=1))
         else:
-            yield response.follow(
+            yield Request(
                 part.url.page("all"),
                 callback=self.parse_all_pages,
                 errback=self.walk_after_error,
@@ -67,7 +111,7 @@ class ArticlesSpider(Spider):
     ) -> Iterator[Request | Article]:
         view = self._parse_part(response)
         if view is not None and covers(first, view):
-            yield build_article([view], page_count=first.page_count)
+            yield from self._emit(build_article([view], page_count=first.page_count))
         else:
             yield from self._walk(first, reason="page_all_incomplete")
 
@@ -81,35 +125,47 @@ class ArticlesSpider(Spider):
     ) -> Iterator[Request | Article]:
         part = self._parse_part(response)
         if part is None:
-            self._count("incomplete")
-            self.logger.error(
-                "article %s dropped: page %s unusable", parts[0].url.canonical, response.url
-            )
+            self._drop_incomplete(parts[0], f"page {response.url} is unusable")
             return
         parts = [*parts, part]
         seen = {p.next_page_url for p in parts[:-1]}
         if part.next_page_url and part.next_page_url not in seen:
             yield self._page_request(part.next_page_url, parts)
         else:
-            yield build_article(parts, page_count=len(parts))
+            yield from self._emit(build_article(parts, page_count=len(parts)))
 
     def page_failed(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
-        self._count("incomplete")
-        self.logger.error(
-            "article %s dropped: page %s failed (%s)",
-            request.cb_kwargs["parts"][0].url.canonical,
-            request.url,
-            failure.value,
+        self._drop_incomplete(
+            request.cb_kwargs["parts"][0], f"page {request.url} failed: {failure.value}"
         )
+
+    def _emit(self, article: Article) -> Iterator[Article]:
+        window = self.arguments.window
+        published = parse_iso(article.published_at) if article.published_at else None
+        if window is not None and published is not None and published not in window:
+            self._count("skipped/out_of_window")
+            self.logger.info(
+                "%s published %s, outside the window", article.url, article.published_at
+            )
+            return
+        yield article
 
     def _walk(self, first: ArticlePart, *, reason: str) -> Iterator[Request]:
         self._count(reason)
         if first.next_page_url is None:
-            self._count("incomplete")
-            self.logger.error("article %s dropped: no link to page 2", first.url.canonical)
+            self._drop_incomplete(first, "no link to page 2")
             return
         yield self._page_request(first.next_page_url, [first])
+
+    def _drop_incomplete(self, first: ArticlePart, why: str) -> None:
+        self._count("incomplete")
+        self.logger.error(
+            "article %s not written, its body would be incomplete: %s", first.url.canonical, why
+        )
+
+    def _article_request(self, url: str) -> Request:
+        return Request(url, callback=self.parse_article, meta=self.ARTICLE_META)
 
     def _page_request(self, url: str, parts: list[ArticlePart]) -> Request:
         return Request(
@@ -117,16 +173,14 @@ class ArticlesSpider(Spider):
             callback=self.parse_next_page,
             errback=self.page_failed,
             cb_kwargs={"parts": parts},
+            meta=self.ARTICLE_META,
         )
 
     def _parse_part(self, response: Response) -> ArticlePart | None:
+        self._count("pages_fetched")
         if not isinstance(response, TextResponse):
-            self._reject(
-                response,
-                Rejected(
-                    "not_html", (response.headers.get("Content-Type") or b"").decode("latin-1")
-                ),
-            )
+            content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+            self._reject(response, Rejected("not_html", content_type))
             return None
         result = ArticlePage(response, fetched_at=datetime.now(UTC)).parse()
         if isinstance(result, Rejected):
@@ -144,12 +198,4 @@ class ArticlesSpider(Spider):
         )
 
     def _count(self, key: str) -> None:
-        assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"articles/{key}")
-
-
-def _article_url_argument(value: str) -> str:
-    canonical = canonical_article_url(value.strip())
-    if canonical is None:
-        raise ValueError(f"url: {value.strip()!r} is not an article URL (…/{{kanal}}/pr-{{id}}/…)")
-    return canonical

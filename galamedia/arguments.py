@@ -1,0 +1,135 @@
+"""The `articles` spider's arguments: parsed and checked before any request is made."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from galamedia.dates import WIB
+from galamedia.urls import canonical_article_url
+
+DEFAULT_BASE_URL = "https://galamedia.pikiran-rakyat.com"
+DEFAULT_HOURS = 24
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class ArgumentError(ValueError):
+    """A spider argument with a bad value: `str()` is one line naming the argument."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Publication times wanted: `start <= published_at < end`."""
+
+    start: datetime
+    end: datetime
+
+    def __contains__(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} ≤ published_at < {self.end.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlArguments:
+    """What one crawl is asked to do."""
+
+    base_url: str
+    """The site's origin (`https://galamedia.pikiran-rakyat.com`, any PRMN site, or a local
+    copy such as `http://127.0.0.1:8000`): discovery starts there and stays there."""
+
+    window: Window | None
+    """The publication times to collect; None when given article URLs."""
+
+    urls: tuple[str, ...] = field(default=())
+    """Article URLs to fetch directly, in canonical form (no discovery, no window)."""
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """The hosts this crawl may request."""
+        origins = [self.base_url] if not self.urls else self.urls
+        return tuple(dict.fromkeys(urlsplit(url).hostname or "" for url in origins))
+
+
+NAMES = frozenset({"base_url", "since", "until", "url"})
+
+
+def parse_arguments(raw: Mapping[str, str], *, now: datetime) -> CrawlArguments:
+    """Check the spider's `-a` arguments; raise `ArgumentError` naming the first bad one."""
+    unknown = sorted(set(raw) - NAMES)
+    if unknown:
+        raise ArgumentError(unknown[0], f"unknown argument (known: {', '.join(sorted(NAMES))})")
+    base_url = _origin(raw.get("base_url", DEFAULT_BASE_URL))
+    urls = tuple(_article_url(value) for value in raw.get("url", "").split(",") if value.strip())
+    if "url" in raw and not urls:
+        raise ArgumentError("url", "give one or more article URLs, separated by commas")
+    if urls:
+        if "since" in raw or "until" in raw:
+            raise ArgumentError("url", "article URLs are fetched as given: drop since/until")
+        if "base_url" in raw and (stray := [u for u in urls if _origin(u, "url") != base_url]):
+            raise ArgumentError("url", f"{stray[0]} is not on base_url {base_url}")
+        return CrawlArguments(base_url=base_url, window=None, urls=urls)
+    return CrawlArguments(base_url=base_url, window=_window(raw, now=now))
+
+
+def _window(raw: Mapping[str, str], *, now: datetime) -> Window:
+    until = _moment("until", raw["until"], end=True) if "until" in raw else now
+    since = (
+        _moment("since", raw["since"], end=False)
+        if "since" in raw
+        else min(until, now) - timedelta(hours=DEFAULT_HOURS)
+    )
+    if since > now:
+        raise ArgumentError("since", f"{raw['since']} is in the future: nothing is published yet")
+    if until <= since:
+        raise ArgumentError("until", f"{raw.get('until', 'now')} is not after since")
+    return Window(since, until)
+
+
+def _moment(name: str, value: str, *, end: bool) -> datetime:
+    """A WIB calendar date (`until` covers the whole day) or an ISO datetime with offset."""
+    value = value.strip()
+    if _DATE.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ArgumentError(name, f"{value} is not a real date") from None
+        start = datetime(day.year, day.month, day.day, tzinfo=WIB)
+        return start + timedelta(days=1) if end else start
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ArgumentError(
+            name, f"{value!r} is neither a date (YYYY-MM-DD) nor an ISO datetime"
+        ) from None
+    if moment.tzinfo is None:
+        raise ArgumentError(name, f"{value} needs an offset, e.g. {value}+07:00")
+    # Published times are whole seconds: the end of an inclusive `until` is one second later.
+    return (moment + timedelta(seconds=1) if end else moment).astimezone(WIB)
+
+
+def _origin(value: str, name: str = "base_url") -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArgumentError(name, f"{value!r} is not an http(s) URL")
+    if name == "base_url" and (parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise ArgumentError(
+            name, f"{value!r} is not an origin (no path: {parts.scheme}://{parts.netloc})"
+        )
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+
+
+def _article_url(value: str) -> str:
+    canonical = canonical_article_url(value.strip())
+    if canonical is None:
+        raise ArgumentError("url", f"{value.strip()!r} is not an article URL (…/kanal/pr-id/slug)")
+    return canonical
