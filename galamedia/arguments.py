@@ -117,14 +117,17 @@ def _moment(name: str, value: str, *, end: bool) -> datetime:
 
 
 def _origin(value: str, name: str = "base_url") -> str:
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError as error:  # a bad port or IPv6 literal
+        raise ArgumentError(name, f"{value!r} is not a valid URL ({error})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ArgumentError(name, f"{value!r} is not an http(s) URL")
     if name == "base_url" and (parts.path not in ("", "/") or parts.query or parts.fragment):
         raise ArgumentError(
             name, f"{value!r} is not an origin (no path: {parts.scheme}://{parts.netloc})"
         )
-    port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 

@@ -22,6 +22,8 @@ _NOT_WRITTEN_PREFIXES = {
 _NOT_WRITTEN_KEYS = {
     "articles/incomplete": "incomplete",
     "retry/max_reached": "gave_up_after_retries",
+    # a request for a URL already requested, e.g. a redirect to a page already fetched
+    "dupefilter/filtered": "duplicate_request",
 }
 
 

@@ -65,6 +65,8 @@ def test_everything_not_written_is_counted_by_reason(standard: TestSite) -> None
     assert result.stat("httperror/response_ignored_status_count/404") == 1
     assert result.stat("articles/listing/newer_than_window") > 0
     assert result.stat("articles/listing/older_than_window") > 0
+    # listed twice, on two pages (canonically and by its AMP link): fetched and written once
+    assert result.stat("articles/skipped/duplicate") == 1
 
 
 @pytest_twisted.inlineCallbacks
@@ -155,3 +157,14 @@ def test_robots_txt_is_obeyed(standard: TestSite) -> None:
     assert result.items == []
     assert standard.requests == ["/robots.txt"]
     assert result.stat("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest") == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_only_the_crawled_origin_is_requested(standard: TestSite) -> None:
+    # Another host (a loopback address nothing listens on) linked from the index.
+    port = standard.origin.rsplit(":", 1)[1]
+    standard.list(f"http://127.0.0.2:{port}/nasional/pr-077777777/luar", "off-site", WINDOW_START)
+    standard.publish_index()
+    result = yield crawl(base_url=standard.origin, since=SINCE, until=UNTIL)
+    assert result.stat("offsite/filtered") == 1
+    assert result.stat("downloader/exception_count") is None

@@ -311,9 +311,9 @@ def standard_site(port: int = 0) -> TestSite:
             continue
         published = datetime.fromisoformat(expected["published_at"])
         site.list(site.case_path(name), name, published)
-        if name == "wang-yi-classic":  # listed a second time, by its AMP link
+        if name == "wang-yi-classic":  # listed a second time, by its AMP link, pages later
             amp = site.case_path(name).replace("/internasional/", "/internasional/amp/")
-            site.list(amp, name, published)
+            site.list(amp, name, published - timedelta(days=10))
     site.list(
         "/nasional/pr-099999999/dihapus", "deleted article", WINDOW_START + timedelta(days=3)
     )

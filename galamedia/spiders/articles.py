@@ -42,6 +42,7 @@ class ArticlesSpider(Spider):
         super().__init__()
         self.allowed_domains = list(self.arguments.allowed_hosts)
         self._listing_pages_seen: set[str] = set()
+        self._articles_requested: set[str] = set()
 
     @classmethod
     def check_arguments(cls, raw: Mapping[str, str]) -> CrawlArguments:
@@ -74,7 +75,10 @@ class ArticlesSpider(Spider):
                 self._count("listing/newer_than_window")
             elif entry.published_at is not None and entry.published_at < window.start:
                 self._count("listing/older_than_window")
+            elif entry.url in self._articles_requested:  # listed twice (also by its AMP link)
+                self._count("skipped/duplicate")
             else:
+                self._articles_requested.add(entry.url)
                 yield self._article_request(entry.url)
         if all(
             e.published_at is not None and e.published_at < window.start for e in listing.entries
