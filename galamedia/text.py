@@ -28,6 +28,8 @@ _DASH = "-\u2013\u2014"
 _CAPS_DATELINE = re.compile(rf"^(?P<name>[A-Z][A-Z0-9.,' ]{{1,40}}?)\s*[{_DASH}]\s+")
 _MAX_DATELINE = 48
 
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
 # The end mark `***` (also `(***)`) closing the last paragraph, attached or spaced.
 _END_MARK = re.compile(r"\s*\(?\*{3,}\)?$")
 
@@ -98,4 +100,4 @@ def word_count(text: str) -> int:
 
     Reduplicated words (`negara-negara`) count once; a lone `-` or `,` is not a word.
     """
-    return sum(1 for token in text.split() if any(char.isalnum() for char in token))
+    return sum(1 for token in text.split() if _LETTER_OR_DIGIT.search(token))

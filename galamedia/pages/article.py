@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -271,24 +272,31 @@ class ArticlePage:
         )
 
     def _published(self, jsonld: dict[str, Any]) -> tuple[datetime | None, str | None]:
-        visible = self._visible_date()
+        shown = self._template_date()
         declared = [*self._values(DATE_META), jsonld.get("datePublished")]
         for raw in declared:
             if isinstance(raw, str) and (moment := parse_iso(normalize_space(raw))):
-                if visible[0] and _to_minute(visible[0]) != _to_minute(moment):
+                if shown[0] and _to_minute(shown[0]) != _to_minute(moment):
                     self._problems.append(
-                        f"date_mismatch: meta {to_iso(moment)} vs page {to_iso(visible[0])}"
+                        f"date_mismatch: meta {to_iso(moment)} vs page {to_iso(shown[0])}"
                     )
                 return moment, normalize_space(raw)
-        return visible
+        return shown if shown[0] else self._text_pattern_date()
 
-    def _visible_date(self) -> tuple[datetime | None, str | None]:
+    def _template_date(self) -> tuple[datetime | None, str | None]:
+        """The date line where the template prints it."""
         for query in VISIBLE_DATE:
             for node in self._sel.css(query):
                 raw = normalize_space(node.xpath("string()").get(""))
                 if raw and (moment := parse_date(raw, now=self.fetched_at)):
                     return moment, raw
-        # Unknown markup: the first text on the page in one of the site's date forms.
+        return None, None
+
+    def _text_pattern_date(self) -> tuple[datetime | None, str | None]:
+        """Unknown markup: the first text on the page in one of the site's date forms.
+
+        Only a last resort, never a witness against a meta date: bodies quote dates too.
+        """
         for node in self._sel.xpath("//body//text()[not(ancestor::script or ancestor::style)]"):
             raw = normalize_space(node.get())
             if (found := find_date_text(raw)) and (
@@ -365,6 +373,7 @@ class ArticlePage:
         caption = self._first_text(CAPTION)
         return split_caption(caption) if caption else (None, None)
 
+    @cached_property
     def _page_numbers(self) -> list[int]:
         for query in ARTICLE_PAGING:
             hrefs = self._sel.css(query).xpath("@href").getall()
@@ -373,10 +382,10 @@ class ArticlePage:
         return []
 
     def _page_count(self) -> int:
-        return max([1, *self._page_numbers()])
+        return max([1, *self._page_numbers])
 
     def _next_page_url(self, url: ArticleUrl) -> str | None:
-        numbers = self._page_numbers()
+        numbers = self._page_numbers
         current = page_number(self.response.url) or 1
         if "page=all" in self.response.url or current + 1 not in numbers:
             return None
@@ -432,6 +441,7 @@ def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:
             paragraphs.pop()
     body = "\n\n".join(paragraphs)
     published = next((part for part in parts if part.published_at), None)
+    pictured = next((part for part in parts if part.image_url), first)
 
     def first_of(name: str) -> Any:
         return next((value for part in parts if (value := getattr(part, name))), None)
@@ -451,9 +461,9 @@ def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:
         category=first_of("category"),
         category_slug=first.url.kanal,
         tags=list(first_of("tags") or ()),
-        image_url=first_of("image_url"),
-        image_caption=first.image_caption,
-        image_credit=first.image_credit,
+        image_url=pictured.image_url,
+        image_caption=pictured.image_caption,
+        image_credit=pictured.image_credit,
         dateline=first.body.dateline,
         body=body,
         related_urls=list(dict.fromkeys(url for part in parts for url in part.body.related_urls)),
