@@ -38,8 +38,44 @@ ITEM_PIPELINES = {
     "galamedia.pipelines.DeduplicateArticlePipeline": 200,
 }
 EXTENSIONS = {
-    "galamedia.summary.CrawlSummary": 500,
+    "galamedia.report.RunReport": 500,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # robots.txt that cannot be read forbids everything (RFC 9309), not the reverse
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "galamedia.downloader.robots.StrictRobotsTxtMiddleware": 100,
+    # block pages after the retries (a challenge 503 once is a passing fault)
+    "galamedia.downloader.blocks.BlockDetectionMiddleware": 540,
+    # retries that wait, and slow the site down on 429/503
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "galamedia.downloader.retry.BackoffRetryMiddleware": 550,
+    # truncated, empty or mis-decoded pages, before the retries see them
+    "galamedia.downloader.integrity.IntegrityMiddleware": 565,
+}
+
+# Retries: 4 more attempts, waiting ~1, 2, 4, 8 s (±50 %), or what Retry-After asks, up to 2 min.
+RETRY_TIMES = 4
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 120.0
+# After a 429/503 the site's delay rises to the wait, then falls by 10 % per good response.
+SITE_DELAY_RECOVERY = 0.9
+SITE_DELAY_MAX = 120.0
+# Close the crawl (reason `blocked`) after this many block pages in a row.
+BLOCKED_CLOSE_AFTER = 5
+# A run that loses more than this share of the articles it requested fails (exit code 1).
+FAILED_ARTICLES_MAX_RATIO = 0.10
+# A JOBDIR job killed mid-run starts afresh instead of ending at once with nothing.
+SCHEDULER = "galamedia.jobdir.JobDirScheduler"
+# A redirect to a page already fetched is accounted as a duplicate, not dropped silently.
+DUPEFILTER_CLASS = "galamedia.dupefilter.AccountingDupeFilter"
+# Where the JSON run report goes; empty: beside the first file feed (`out.jsonl.report.json`).
+RUN_REPORT = ""
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {"csv": "galamedia.exporters.CsvItemExporter"}
+# `-O out.jsonl` replaces the previous file only when the run succeeded (galamedia/feeds.py).
+FEED_STORAGES = {
+    "": "galamedia.feeds.AtomicFileFeedStorage",
+    "file": "galamedia.feeds.AtomicFileFeedStorage",
+}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

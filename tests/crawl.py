@@ -13,7 +13,12 @@ from galamedia import settings
 from galamedia.spiders.articles import ArticlesSpider
 
 # Politeness off: the local server is ours and the tests must not wait.
-FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "INFO"}
+FAST = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "RETRY_BACKOFF_BASE": 0.01,
+    "LOG_LEVEL": "INFO",
+}
 
 
 def project_settings(**overrides: Any) -> dict[str, Any]:

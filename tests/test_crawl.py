@@ -87,7 +87,7 @@ def test_split_article_with_a_missing_page_gives_no_item(site: TestSite) -> None
     del site.routes[f"{path}?page=3"]
     result = yield crawl(url=site.case_url("multipage"))
     assert result.items == []
-    assert result.stat("articles/incomplete") == 1
+    assert result.stat("articles/not_written/incomplete") == 1
 
 
 @pytest_twisted.inlineCallbacks
@@ -95,10 +95,10 @@ def test_pages_that_are_not_articles_are_counted_by_reason(site: TestSite) -> No
     names = ["challenge-403", "access-denied-200", "video-page", "soft-404"]
     result = yield crawl(url=",".join(site.case_url(name) for name in names))
     assert result.items == []
-    assert result.stats_with_prefix("articles/rejected/") == {
-        "articles/rejected/blocked": 2,
-        "articles/rejected/no_body": 1,
-        "articles/rejected/soft_404": 1,
+    assert result.stats_with_prefix("articles/not_written/") == {
+        "articles/not_written/blocked": 2,
+        "articles/not_written/no_body": 1,
+        "articles/not_written/soft_404": 1,
     }
 
 

@@ -55,18 +55,25 @@ def test_window_gives_every_article_inside_it_exactly_once(standard: TestSite) -
 @pytest_twisted.inlineCallbacks
 def test_everything_not_written_is_counted_by_reason(standard: TestSite) -> None:
     result = yield crawl(base_url=standard.origin, since=SINCE, until=UNTIL)
-    assert result.stats_with_prefix("articles/rejected/") == {
-        "articles/rejected/blocked": 2,  # challenge (403) and access denied (200)
-        "articles/rejected/no_body": 1,  # video page
-        "articles/rejected/soft_404": 1,
+    assert result.stats_with_prefix("articles/not_written/") == {
+        "articles/not_written/blocked": 2,  # challenge (403) and access denied (200)
+        "articles/not_written/no_body": 1,  # video page
+        "articles/not_written/soft_404": 1,
+        "articles/not_written/http_404": 1,  # a listed article that is gone
+        # listed inside the window, but the page's own date is a minute before it
+        "articles/not_written/out_of_window": 1,
+        # listed twice, on two pages (canonically and by its AMP link): fetched once
+        "articles/not_written/duplicate": 1,
     }
-    # listed inside the window, but the page's own date is a minute before it
-    assert result.stat("articles/skipped/out_of_window") == 1
-    assert result.stat("httperror/response_ignored_status_count/404") == 1
+    assert result.stat("articles/failed") == 3  # blocked and gone; the rest are not wanted
     assert result.stat("articles/listing/newer_than_window") > 0
     assert result.stat("articles/listing/older_than_window") > 0
-    # listed twice, on two pages (canonically and by its AMP link): fetched and written once
-    assert result.stat("articles/skipped/duplicate") == 1
+    # every article requested ends as an item or a recorded outcome
+    assert result.stat("articles/requested") == len(result.items) + sum(
+        count
+        for key, count in result.stats_with_prefix("articles/not_written/").items()
+        if key != "articles/not_written/duplicate"  # never requested a second time
+    )
 
 
 @pytest_twisted.inlineCallbacks
@@ -156,7 +163,8 @@ def test_robots_txt_is_obeyed(standard: TestSite) -> None:
     result = yield crawl(base_url=standard.origin, since=SINCE, until=UNTIL)
     assert result.items == []
     assert standard.requests == ["/robots.txt"]
-    assert result.stat("downloader/exception_type_count/scrapy.exceptions.IgnoreRequest") == 1
+    assert result.stat("robotstxt/forbidden") == 1
+    assert result.stat("articles/listing_failed") == 1
 
 
 @pytest_twisted.inlineCallbacks

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from galamedia.items import Article
@@ -36,8 +36,8 @@ ARTICLE = Article(
 
 
 @pytest.fixture
-def stats() -> MemoryStatsCollector:
-    return MemoryStatsCollector(get_crawler())
+def crawler() -> Crawler:
+    return get_crawler()
 
 
 @pytest.mark.parametrize(
@@ -52,23 +52,23 @@ def stats() -> MemoryStatsCollector:
     ],
 )
 def test_validation_drops_with_a_reason(
-    stats: MemoryStatsCollector, changes: dict[str, object], reason: str
+    crawler: Crawler, changes: dict[str, object], reason: str
 ) -> None:
-    pipeline = ValidateArticlePipeline(stats)
+    pipeline = ValidateArticlePipeline(crawler)
     with pytest.raises(DropItem, match=f"^{reason}: "):
         pipeline.process_item(dataclasses.replace(ARTICLE, **changes))
-    assert stats.get_value(f"articles/dropped/{reason}") == 1
+    assert crawler.stats.get_value(f"articles/not_written/{reason}") == 1
 
 
-def test_validation_passes_a_complete_article(stats: MemoryStatsCollector) -> None:
-    assert ValidateArticlePipeline(stats).process_item(ARTICLE) is ARTICLE
-    assert stats.get_stats() == {}
+def test_validation_passes_a_complete_article(crawler: Crawler) -> None:
+    assert ValidateArticlePipeline(crawler).process_item(ARTICLE) is ARTICLE
+    assert crawler.stats.get_stats() == {}
 
 
-def test_one_item_per_article_id(stats: MemoryStatsCollector) -> None:
-    pipeline = DeduplicateArticlePipeline(stats)
+def test_one_item_per_article_id(crawler: Crawler) -> None:
+    pipeline = DeduplicateArticlePipeline(crawler)
     assert pipeline.process_item(ARTICLE) is ARTICLE
     other_url = dataclasses.replace(ARTICLE, url=ARTICLE.url.replace("internasional", "nasional"))
     with pytest.raises(DropItem, match=r"^duplicate: "):
         pipeline.process_item(other_url)
-    assert stats.get_value("articles/dropped/duplicate") == 1
+    assert crawler.stats.get_value("articles/not_written/duplicate") == 1

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import argparse
 import html
+import itertools
+import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,11 +49,19 @@ PER_PAGE = 10
 
 @dataclass
 class Route:
-    """What the server answers for one path (with its query)."""
+    """What the server answers for one path (with its query), faults included."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: dict(HTML))
+    delay: float = 0.0
+    """Seconds before answering (a slow server)."""
+    hold: threading.Event | None = None
+    """Answer only once this is set (a test decides when)."""
+    reset: bool = False
+    """Drop the connection without answering."""
+    cut_at: int | None = None
+    """Announce the whole body, send this many bytes of it, and close (data loss)."""
 
 
 @dataclass(frozen=True)
@@ -148,11 +160,13 @@ class TestSite:
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
     def __init__(self, port: int = 0) -> None:
-        self.routes: dict[str, Route] = {
+        self.routes: dict[str, Route | list[Route]] = {
             "/robots.txt": Route(body=ROBOTS_TXT, headers={"Content-Type": "text/plain"})
         }
         self.requests: list[str] = []
+        self.times: list[float] = []
         self.headers: list[dict[str, str]] = []
+        self.arrived: dict[str, threading.Event] = {}
         self.cases = {case.name: case for case in load_cases()}
         self.generated: dict[str, GeneratedArticle] = {}
         self.index: list[IndexEntry] = []
@@ -204,6 +218,27 @@ class TestSite:
     def redirect(self, path: str, target: str, status: int = 301) -> None:
         self.routes[path] = Route(status, b"", {"Location": target})
 
+    def article_route(self, name: str) -> Route:
+        """The route of a stored single-page case."""
+        route = self.routes[self.case_path(name)]
+        assert isinstance(route, Route)
+        return route
+
+    def gaps(self, path: str) -> list[float]:
+        """Seconds between successive requests for `path`."""
+        times = [t for p, t in zip(self.requests, self.times, strict=True) if p == path]
+        return [later - earlier for earlier, later in itertools.pairwise(times)]
+
+    def wait_for(self, path: str, timeout: float = 30.0) -> bool:
+        """Block until `path` has been requested (no sleeping: the server signals it)."""
+        return self.arrived.setdefault(path, threading.Event()).wait(timeout)
+
+    def _route(self, path: str) -> Route:
+        found = self.routes.get(path, Route(404, b"<html><title>404</title></html>"))
+        if isinstance(found, list):  # a sequence of answers, the last one for good
+            return found.pop(0) if len(found) > 1 else found[0]
+        return found
+
     def __enter__(self) -> Self:
         self._thread.start()
         return self
@@ -231,13 +266,31 @@ class TestSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
+                site.times.append(time.monotonic())
                 site.headers.append(dict(self.headers.items()))
-                route = site.routes.get(self.path, Route(404, b"<html><title>404</title></html>"))
+                site.arrived.setdefault(self.path, threading.Event()).set()
+                route = site._route(self.path)
+                if route.hold is not None:
+                    route.hold.wait(60)
+                if route.delay:
+                    time.sleep(route.delay)  # the fault under test: a slow server
+                if route.reset:
+                    # RST instead of FIN: the client sees the connection reset
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    return
                 self.send_response(route.status)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
+                if route.cut_at is not None:
+                    self.wfile.write(route.body[: route.cut_at])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(route.body)
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002

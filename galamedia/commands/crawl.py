@@ -10,17 +10,32 @@ from scrapy.spiderloader import get_spider_loader
 
 from galamedia.arguments import ArgumentError
 
+EXIT_FAILED_RUN = 1
 EXIT_BAD_ARGUMENTS = 2
 
 
 class Command(ScrapyCrawlCommand):
-    """Scrapy's `crawl`; a bad spider argument ends it with one line and exit code 2.
+    """Scrapy's `crawl` with honest exit codes: 0 the run succeeded, 1 it failed (see
+    `report.verdict`), 2 a bad spider argument (one line, before any request).
 
-    Checking here, before Scrapy builds its crawler process, means no log preamble, no
-    traceback and no request: only `error: since: 2023-13-01 is not a real date`.
+    Stock `scrapy crawl` exits 0 even when the crawl was blocked or lost its articles.
     """
 
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's own usage errors
+            return
+        assert self.crawler_process is not None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed or crawler.stats.get_value("run/verdict") != "ok":
+            self.exitcode = EXIT_FAILED_RUN
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Check the spider's arguments before Scrapy builds its crawler process: no log
+        preamble, no traceback, no request; only `error: since: 2023-13-01 is not a real date`.
+        """
         super().process_options(args, opts)
         if len(args) != 1:
             return  # Scrapy's own usage error follows

@@ -13,6 +13,7 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from scrapy.http import TextResponse
 
+from galamedia.challenge import block_marker, weak_marker
 from galamedia.dates import find_date_text, parse_date, parse_iso, to_iso
 from galamedia.items import Article
 from galamedia.pages.body import Body, extract_body
@@ -106,24 +107,6 @@ JSON_LD_ARTICLE_TYPES = frozenset(
     {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
 )
 
-# Block and challenge pages (Cloudflare and others). Strong markers never occur on an article;
-# weak ones may (a `<noscript>` notice), so they only count on a page without body text.
-BLOCK_MARKERS_STRONG = (
-    "<title>Just a moment...</title>",
-    "Checking your browser before accessing",
-    "Attention Required! | Cloudflare",
-    "window._cf_chl_opt",
-    "cf-browser-verification",
-)
-BLOCK_MARKERS_WEAK = (
-    "Access Denied",
-    "Please enable JavaScript to continue",
-    "Enable JavaScript and cookies to continue",
-)
-# Titles (lower case) of block pages, whatever their status.
-BLOCK_TITLES = frozenset(
-    {"just a moment...", "access denied", "attention required! | cloudflare", "403 forbidden"}
-)
 NOT_FOUND_MARKERS = ("404", "tidak ditemukan", "not found", "tidak tersedia")
 IMAGE_PLACEHOLDERS = ("data:", "about:", "javascript:")
 IMAGE_PLACEHOLDER_NAMES = ("blank.", "lazy", "placeholder", "loading.", "spacer.")
@@ -189,20 +172,19 @@ class ArticlePage:
     def parse(self) -> ArticlePart | Rejected:
         """The page's fields, or why the page is not an article page."""
         text = self.response.text
-        title = normalize_space(self._sel.css("title::text").get("")).lower()
-        if marker := _first_marker(text, BLOCK_MARKERS_STRONG) or _block_title(title):
-            return Rejected("blocked", f"challenge page ({marker!r})")
-        if self.response.status >= 400:
-            if marker := _first_marker(text, BLOCK_MARKERS_WEAK):
-                return Rejected("blocked", f"block page ({marker!r})")
-            return Rejected(f"http_{self.response.status}", "error page")
+        mitigated = self.response.headers.get(b"cf-mitigated") == b"challenge"
+        status = self.response.status
+        if marker := block_marker(text, status=status, mitigated=mitigated):
+            return Rejected("blocked", f"block page ({marker})")
+        if status >= 400:
+            return Rejected(f"http_{status}", "error page")
         url = self._article_url()
         if url is None:
             return Rejected("not_article_url", f"no article URL for {self.response.url}")
         body = self._known_body()
         if body is None:
             # No text where articles keep it: a block or not-found page, else unknown markup.
-            if marker := _first_marker(text, BLOCK_MARKERS_WEAK):
+            if marker := weak_marker(text):
                 return Rejected("blocked", f"block page ({marker!r})")
             heading = normalize_space(" ".join(self._sel.css("title::text, h1 ::text").getall()))
             if any(word in heading.lower() for word in NOT_FOUND_MARKERS):
@@ -471,14 +453,6 @@ def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:
         word_count=word_count(body),
         crawled_at=first.fetched_at.astimezone(UTC).replace(microsecond=0).isoformat(),
     )
-
-
-def _block_title(title: str) -> str | None:
-    return title if title in BLOCK_TITLES or title.startswith("access denied") else None
-
-
-def _first_marker(text: str, markers: Sequence[str]) -> str | None:
-    return next((marker for marker in markers if marker in text), None)
 
 
 def _to_minute(moment: datetime) -> datetime:

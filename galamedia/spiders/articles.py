@@ -13,6 +13,7 @@ from twisted.python.failure import Failure
 from galamedia.arguments import CrawlArguments, parse_arguments
 from galamedia.dates import parse_iso
 from galamedia.items import Article
+from galamedia.outcomes import failure_reason, record
 from galamedia.pages.article import (
     ArticlePage,
     ArticlePart,
@@ -56,7 +57,8 @@ class ArticlesSpider(Spider):
             for url in self.arguments.urls:
                 yield self._article_request(url)
         else:
-            yield Request(self.arguments.base_url + INDEX_PATH, callback=self.parse_index)
+            # Never filtered: a resumed job walks the index again for what is new since.
+            yield self._index_request(self.arguments.base_url + INDEX_PATH, dont_filter=True)
 
     def parse_index(self, response: Response) -> Iterator[Request]:
         window = self.arguments.window
@@ -76,9 +78,8 @@ class ArticlesSpider(Spider):
             elif entry.published_at is not None and entry.published_at < window.start:
                 self._count("listing/older_than_window")
             elif entry.url in self._articles_requested:  # listed twice (also by its AMP link)
-                self._count("skipped/duplicate")
+                self._record(entry.url, "duplicate", "listed again on a later index page")
             else:
-                self._articles_requested.add(entry.url)
                 yield self._article_request(entry.url)
         if all(
             e.published_at is not None and e.published_at < window.start for e in listing.entries
@@ -91,7 +92,20 @@ class ArticlesSpider(Spider):
                 "index page %s links back to %s: walk done", response.url, listing.next_url
             )
         else:
-            yield response.follow(listing.next_url, callback=self.parse_index)
+            yield self._index_request(listing.next_url)
+
+    def index_failed(self, failure: Failure) -> None:
+        """An index page that cannot be read leaves the walk incomplete: the run fails."""
+        request: Request = failure.request  # type: ignore[attr-defined]
+        reason, detail = failure_reason(failure)
+        self._count("listing_failed")
+        self.logger.error(
+            "index page %s unreadable (%s: %s): walk incomplete", request.url, reason, detail
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        self._record(request.url, *failure_reason(failure))
 
     def parse_article(self, response: Response) -> Iterator[Request | Article]:
         part = self._parse_part(response)
@@ -148,10 +162,7 @@ class ArticlesSpider(Spider):
         window = self.arguments.window
         published = parse_iso(article.published_at) if article.published_at else None
         if window is not None and published is not None and published not in window:
-            self._count("skipped/out_of_window")
-            self.logger.info(
-                "%s published %s, outside the window", article.url, article.published_at
-            )
+            self._record(article.url, "out_of_window", f"published {article.published_at}")
             return
         yield article
 
@@ -163,13 +174,19 @@ class ArticlesSpider(Spider):
         yield self._page_request(first.next_page_url, [first])
 
     def _drop_incomplete(self, first: ArticlePart, why: str) -> None:
-        self._count("incomplete")
-        self.logger.error(
-            "article %s not written, its body would be incomplete: %s", first.url.canonical, why
+        self._record(first.url.canonical, "incomplete", f"its body would be incomplete: {why}")
+
+    def _index_request(self, url: str, *, dont_filter: bool = False) -> Request:
+        return Request(
+            url, callback=self.parse_index, errback=self.index_failed, dont_filter=dont_filter
         )
 
     def _article_request(self, url: str) -> Request:
-        return Request(url, callback=self.parse_article, meta=self.ARTICLE_META)
+        self._articles_requested.add(url)
+        self._count("requested")
+        return Request(
+            url, callback=self.parse_article, errback=self.article_failed, meta=self.ARTICLE_META
+        )
 
     def _page_request(self, url: str, parts: list[ArticlePart]) -> Request:
         return Request(
@@ -196,10 +213,10 @@ class ArticlesSpider(Spider):
         return result
 
     def _reject(self, response: Response, rejected: Rejected) -> None:
-        self._count(f"rejected/{rejected.reason}")
-        self.logger.warning(
-            "not an article: %s (%s: %s)", response.url, rejected.reason, rejected.detail
-        )
+        self._record(response.url, rejected.reason, rejected.detail)
+
+    def _record(self, url: str, reason: str, detail: str) -> None:
+        record(self.crawler, url, reason, detail)
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(f"articles/{key}")

@@ -1,0 +1,170 @@
+"""The end of a run: its verdict, the summary in the log, and the JSON run report."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from galamedia.arguments import CrawlArguments, Window
+from galamedia.outcomes import is_failure, not_written, record
+
+logger = logging.getLogger(__name__)
+
+# Close reasons of a run that did what was asked: finished, or stopped at a limit the user set.
+OK_CLOSE_REASONS = frozenset(
+    {"finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"}
+)
+_NOT_WRITTEN = "articles/not_written/"
+
+
+def not_written_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """What did not become an item, by reason, largest first."""
+    counts = {
+        key.removeprefix(_NOT_WRITTEN): int(value)
+        for key, value in stats.items()
+        if key.startswith(_NOT_WRITTEN)
+    }
+    return dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+def verdict(stats: Mapping[str, Any], *, max_failed_ratio: float) -> list[str]:
+    """Why the run failed, from its stats; an empty list means it succeeded.
+
+    Failed: closed for a reason other than finishing (blocked, robots.txt unavailable, shut
+    down); an index page unreadable; no article written although articles were requested; or
+    more than `max_failed_ratio` of the requested articles lost. A few permanent failures (a
+    404, one blocked article) do not fail a run: they are reported.
+    """
+    problems = []
+    reason = stats.get("finish_reason", "unknown")
+    if reason not in OK_CLOSE_REASONS:
+        problems.append(f"the crawl closed early: {reason}")
+    if listing_failed := stats.get("articles/listing_failed", 0):
+        problems.append(
+            f"{listing_failed} index page(s) could not be read: the walk is incomplete"
+        )
+    requested = stats.get("articles/requested", 0)
+    failed = sum(n for r, n in not_written_counts(stats).items() if is_failure(r))
+    if requested and not stats.get("item_scraped_count", 0):
+        problems.append(f"no article written although {requested} were requested")
+    if requested and failed / requested > max_failed_ratio:
+        problems.append(
+            f"{failed} of {requested} articles failed ({failed / requested:.0%}, "
+            f"more than {max_failed_ratio:.0%})"
+        )
+    return problems
+
+
+class RunReport:
+    """Accounts for every URL that did not become an item and reports the run at its end.
+
+    The summary goes to the log; the report (JSON) to `RUN_REPORT`, default beside the first
+    file feed (`out.jsonl` → `out.jsonl.report.json`).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_failed_ratio = crawler.settings.getfloat("FAILED_ARTICLES_MAX_RATIO")
+        self.path = _report_path(crawler)
+        self.not_written: list[dict[str, str]] = []
+        self.started_at = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        report = cls(crawler)
+        crawler.signals.connect(report.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(report.url_not_written, signal=not_written)
+        crawler.signals.connect(report.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
+        return report
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started_at = datetime.now(UTC)
+
+    def url_not_written(self, url: str, reason: str, detail: str) -> None:
+        self.not_written.append({"url": url, "reason": reason, "detail": detail})
+
+    def spider_error(self, failure: Any, response: Any, spider: Spider) -> None:
+        """A callback raised: the page is accounted as a parse error."""
+        record(self.crawler, response.url, "parse_error", repr(failure.value))
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats.get_stats()
+        problems = verdict(stats, max_failed_ratio=self.max_failed_ratio)
+        arguments = getattr(spider, "arguments", None)
+        window = arguments.window if isinstance(arguments, CrawlArguments) else None
+        report = self.build(stats, reason=reason, problems=problems, window=window)
+        self.crawler.stats.set_value("run/verdict", "failed" if problems else "ok")
+        logger.log(logging.ERROR if problems else logging.INFO, "%s", summary(report))
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+            logger.info("run report written to %s", self.path)
+
+    def build(
+        self, stats: Mapping[str, Any], *, reason: str, problems: list[str], window: Window | None
+    ) -> dict[str, Any]:
+        finished_at = datetime.now(UTC)
+        return {
+            "spider": self.crawler.spider.name if self.crawler.spider else None,
+            "finish_reason": reason,
+            "ok": not problems,
+            "problems": problems,
+            "window": (
+                {"start": window.start.isoformat(), "end": window.end.isoformat()}
+                if window is not None
+                else None
+            ),
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "finished_at": finished_at.isoformat(timespec="seconds"),
+            "duration_seconds": round((finished_at - self.started_at).total_seconds(), 3),
+            "counts": {
+                "listing_pages": stats.get("articles/listing_pages", 0),
+                "listing_pages_failed": stats.get("articles/listing_failed", 0),
+                "articles_requested": stats.get("articles/requested", 0),
+                "article_pages_fetched": stats.get("articles/pages_fetched", 0),
+                "items_written": stats.get("item_scraped_count", 0),
+                "not_written": not_written_counts(stats),
+                "failed": stats.get("articles/failed", 0),
+            },
+            "not_written": self.not_written,
+        }
+
+
+def summary(report: Mapping[str, Any]) -> str:
+    """The lines a person reads in ten seconds at the end of the log."""
+    counts = report["counts"]
+    window = report["window"]
+    skipped = ", ".join(f"{name} {n}" for name, n in counts["not_written"].items()) or "nothing"
+    lines = [
+        f"Crawl {report['finish_reason']}: {'OK' if report['ok'] else 'FAILED'}.",
+        "  window:               "
+        + (
+            f"{window['start']} ≤ published_at < {window['end']}"
+            if window
+            else "none (article URLs given)"
+        ),
+        f"  listing pages walked: {counts['listing_pages']}",
+        f"  article pages:        {counts['article_pages_fetched']}",
+        f"  items written:        {counts['items_written']}",
+        f"  not written:          {skipped}",
+        *(f"  problem:              {problem}" for problem in report["problems"]),
+    ]
+    return "\n".join(lines)
+
+
+def _report_path(crawler: Crawler) -> Path | None:
+    if configured := crawler.settings.get("RUN_REPORT"):
+        return Path(configured)
+    for uri in crawler.settings.getdict("FEEDS"):
+        text = str(uri)
+        if "://" not in text or text.startswith("file://"):
+            return Path(text.removeprefix("file://") + ".report.json")
+    return None
