@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from galamedia.dates import WIB
-from galamedia.urls import canonical_article_url
+from galamedia.urls import canonical_article_url, is_legacy_article_url
 
 DEFAULT_BASE_URL = "https://galamedia.pikiran-rakyat.com"
 DEFAULT_HOURS = 24
@@ -133,6 +133,8 @@ def _origin(value: str, name: str = "base_url") -> str:
 
 def _article_url(value: str) -> str:
     canonical = canonical_article_url(value.strip())
+    if canonical is None and is_legacy_article_url(value.strip()):
+        return value.strip()  # `/read/{id}`: the site redirects it to the article
     if canonical is None:
         raise ArgumentError("url", f"{value.strip()!r} is not an article URL (…/kanal/pr-id/slug)")
     return canonical

@@ -29,10 +29,11 @@ class AccountingDupeFilter(RFPDupeFilter):
     def log(self, request: Request, spider: Spider) -> None:
         super().log(request, spider)
         origins = request.meta.get("redirect_urls")
-        if origins and self.crawler is not None:
+        if not origins or self.crawler is None:
+            return
+        if request.url in origins:
+            record(self.crawler, origins[0], "redirect_loop", " → ".join([*origins, request.url]))
+        else:
             record(
-                self.crawler,
-                origins[0],
-                "duplicate",
-                f"redirects to {request.url}, already requested",
+                self.crawler, origins[0], "duplicate", f"redirects to {request.url}, seen before"
             )

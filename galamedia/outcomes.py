@@ -9,6 +9,7 @@ from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
@@ -44,6 +45,8 @@ FAILURE_REASONS = frozenset(
         "parse_error",
         "not_html",
         "ignored",
+        "offsite",
+        "robots_forbidden",
         "too_large",
         "download_error",
         "redirect_loop",
@@ -79,13 +82,24 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     if isinstance(error, HttpError):
         return f"http_{error.response.status}", "error status after retries"
     if isinstance(error, IgnoreRequest):
-        return "ignored", str(error)  # robots.txt forbids it, or it left the site
+        message = str(error)
+        if "offsite" in message:
+            return "offsite", message  # a redirect away from the crawled origin
+        if "robots.txt" in message:
+            return "robots_forbidden", message
+        return "ignored", message
     if isinstance(error, DownloadTimeoutError):
         return "timeout", str(error)
     if isinstance(error, DownloadCancelledError):
         return "too_large", str(error)
     if isinstance(error, ResponseDataLossError):
         return "truncated", str(error)
-    if isinstance(error, DownloadConnectionRefusedError | CannotResolveHostError | ConnectError):
+    if isinstance(
+        error,
+        DownloadConnectionRefusedError
+        | DownloadFailedError
+        | CannotResolveHostError
+        | ConnectError,
+    ):
         return "connection", repr(error)
     return "download_error", repr(error)

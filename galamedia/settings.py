@@ -41,6 +41,9 @@ EXTENSIONS = {
     "galamedia.report.RunReport": 500,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # only the crawled origin, and a redirect away from it accounted, not dropped silently
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "galamedia.downloader.offsite.AccountingOffsiteMiddleware": 50,
     # robots.txt that cannot be read forbids everything (RFC 9309), not the reverse
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "galamedia.downloader.robots.StrictRobotsTxtMiddleware": 100,
