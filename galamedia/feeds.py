@@ -65,7 +65,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
             return False
         if not self.partial_path.exists():
             return False
-        if self.format != "jsonlines":
+        if self.format not in ("jsonlines", "jsonl"):
             logger.warning(
                 "resumed job: %s holds only this run's items (only JSON lines exports continue)",
                 self.path,

@@ -15,24 +15,30 @@ from twisted.internet.defer import Deferred
 logger = logging.getLogger(__name__)
 
 CLEAN_MARK = "galamedia.closed"
-_STATE = ("requests.seen", "requests.queue", "spider.state")
+TOTALS = "galamedia.totals.json"
+_STATE = ("requests.seen", "requests.queue", "spider.state", TOTALS)
 RESUMED_STAT = "jobdir/resumed"
 
 
 def prepare(jobdir: Path) -> bool:
-    """Make `jobdir` safe to start from; True when it holds a cleanly closed job to resume.
+    """Make `jobdir` safe to start from; True when it holds a stopped job to resume.
 
     A job directory whose last run did not close (SIGKILL, power loss) has a seen-set that
     swallows the start pages and a queue index that was never written: resuming it would end
-    at once with nothing. Such a directory is emptied, so the run starts over.
+    at once with nothing. Such a directory is emptied, so the run starts over; so is one whose
+    job finished, which has nothing left to resume.
     """
     mark = jobdir / CLEAN_MARK
     leftovers = [jobdir / name for name in _STATE if (jobdir / name).exists()]
-    if mark.exists():
-        mark.unlink()  # from now on this run is the one that must close cleanly
+    closed_as = mark.read_text(encoding="utf-8").strip() if mark.exists() else None
+    mark.unlink(missing_ok=True)  # from now on this run is the one that must close cleanly
+    if closed_as is not None and closed_as != "finished":
         return bool(leftovers)
     if leftovers:
-        logger.warning("%s was left by a run that did not close: starting the job afresh", jobdir)
+        if closed_as == "finished":
+            logger.info("%s holds a finished job: starting a new one", jobdir)
+        else:
+            logger.warning("%s was left by a run that did not close: starting afresh", jobdir)
         for path in leftovers:
             if path.is_dir():
                 shutil.rmtree(path)

@@ -11,8 +11,10 @@ from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.job import job_dir
 
 from galamedia.arguments import CrawlArguments, Window
+from galamedia.jobdir import RESUMED_STAT, TOTALS
 from galamedia.outcomes import is_failure, not_written, record
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ class RunReport:
         self.path = _report_path(crawler)
         self.not_written: list[dict[str, str]] = []
         self.started_at = datetime.now(UTC)
+        jobdir = job_dir(crawler.settings)
+        self.totals_path = Path(jobdir, TOTALS) if jobdir else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -87,6 +91,32 @@ class RunReport:
 
     def spider_opened(self, spider: Spider) -> None:
         self.started_at = datetime.now(UTC)
+        if self.totals_path is not None and self.crawler.stats.get_value(RESUMED_STAT):
+            self._add_earlier_runs(self.totals_path)
+
+    def _add_earlier_runs(self, path: Path) -> None:
+        """A resumed job is judged and reported as a whole, not by its last run alone."""
+        if not path.exists():
+            return
+        totals = json.loads(path.read_text(encoding="utf-8"))
+        for key, count in totals["counts"].items():
+            self.crawler.stats.inc_value(key, count)
+        self.not_written.extend(totals["not_written"])
+        self.started_at = datetime.fromisoformat(totals["started_at"])
+
+    def _save_for_resume(self, path: Path, stats: Mapping[str, Any]) -> None:
+        counts = {
+            key: value
+            for key, value in stats.items()
+            if isinstance(value, int)
+            and (key.startswith("articles/") or key == "item_scraped_count")
+        }
+        totals = {
+            "counts": counts,
+            "not_written": self.not_written,
+            "started_at": self.started_at.isoformat(),
+        }
+        path.write_text(json.dumps(totals, ensure_ascii=False), encoding="utf-8")
 
     def url_not_written(self, url: str, reason: str, detail: str) -> None:
         self.not_written.append({"url": url, "reason": reason, "detail": detail})
@@ -103,6 +133,8 @@ class RunReport:
         report = self.build(stats, reason=reason, problems=problems, window=window)
         self.crawler.stats.set_value("run/verdict", "failed" if problems else "ok")
         logger.log(logging.ERROR if problems else logging.INFO, "%s", summary(report))
+        if self.totals_path is not None:
+            self._save_for_resume(self.totals_path, stats)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
