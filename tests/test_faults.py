@@ -314,3 +314,15 @@ def test_slow_response_past_the_timeout(site: TestSite) -> None:
     assert result.items == []
     assert result.stat("articles/not_written/timeout") == 1
     assert hits(site) == 2
+
+
+@pytest_twisted.inlineCallbacks
+def test_redirect_to_another_scheme_is_not_followed(site: TestSite) -> None:
+    site.redirect(site.case_path(ARTICLE), "file:///etc/passwd")
+    result = yield crawl(url=site.case_url(ARTICLE))
+    assert result.items == []
+    # Scrapy leaves such a redirect unfollowed: the 301 itself is the recorded outcome
+    assert result.stats_with_prefix("articles/not_written/") == {
+        "articles/not_written/http_301": 1
+    }
+    assert hits(site) == 1
