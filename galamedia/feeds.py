@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FileFeedStorage
 
 from galamedia.jobdir import RESUMED_STAT
+from galamedia.outcomes import feed_published
 from galamedia.report import verdict
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
             )
             return
         os.replace(self.partial_path, self.path)
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(feed_published, path=self.path)
 
     def _problems(self) -> list[str]:
         if self.crawler is None:  # built without a crawler: nothing to judge by

@@ -79,3 +79,7 @@ class Article:
 
     crawled_at: str
     """When the article was fetched: ISO 8601 in UTC (`2026-11-27T06:11:03+00:00`)."""
+
+    revision: int | None = None
+    """With the incremental state on (`STATE_PATH`): 1 the first time the article is exported,
+    then 2, 3 … each time it is exported again because its content changed. Null without it."""

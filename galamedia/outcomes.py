@@ -59,6 +59,9 @@ def is_failure(reason: str) -> bool:
     return reason in FAILURE_REASONS or reason.startswith("http_")
 
 
+feed_published = object()
+"""Signal sent when a file feed replaced its target: `path`."""
+
 not_written = object()
 """Signal sent for every discovered URL that does not become an item: `url`, `reason`, `detail`."""
 
@@ -70,7 +73,7 @@ def record(crawler: Crawler, url: str, reason: str, detail: str) -> None:
         crawler.stats.inc_value("articles/failed")
         logger.error("not written: %s (%s: %s)", url, reason, detail)
     else:
-        logger.info("not written: %s (%s: %s)", url, reason, detail)
+        logger.debug("not written: %s (%s: %s)", url, reason, detail)
     crawler.signals.send_catch_log(not_written, url=url, reason=reason, detail=detail)
 
 

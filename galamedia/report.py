@@ -9,11 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.job import job_dir
 
 from galamedia.arguments import CrawlArguments, Window
+from galamedia.drift import WATCHED_FIELDS, Thresholds
+from galamedia.drift import warnings as drift_warnings
+from galamedia.incremental import Incremental, state_summary
 from galamedia.jobdir import RESUMED_STAT, TOTALS
 from galamedia.outcomes import is_failure, not_written, record
 
@@ -54,7 +58,8 @@ def verdict(stats: Mapping[str, Any], *, max_failed_ratio: float) -> list[str]:
         )
     requested = stats.get("articles/requested", 0)
     failed = sum(n for r, n in not_written_counts(stats).items() if is_failure(r))
-    if requested and not stats.get("item_scraped_count", 0):
+    delivered = stats.get("item_scraped_count", 0) + stats.get("articles/not_written/unchanged", 0)
+    if requested and not delivered:
         problems.append(f"no article written although {requested} were requested")
     if requested and failed / requested > max_failed_ratio:
         problems.append(
@@ -74,11 +79,14 @@ class RunReport:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.max_failed_ratio = crawler.settings.getfloat("FAILED_ARTICLES_MAX_RATIO")
-        self.path = _report_path(crawler)
+        configured = crawler.settings.get("RUN_REPORT")
+        self.path = Path(configured) if configured else None
         self.not_written: list[dict[str, str]] = []
         self.started_at = datetime.now(UTC)
         jobdir = job_dir(crawler.settings)
         self.totals_path = Path(jobdir, TOTALS) if jobdir else None
+        self.thresholds = Thresholds.from_settings(crawler.settings)
+        self.filled: dict[str, int] = dict.fromkeys(WATCHED_FIELDS, 0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -86,6 +94,7 @@ class RunReport:
         crawler.signals.connect(report.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(report.url_not_written, signal=not_written)
         crawler.signals.connect(report.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(report.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(report.spider_closed, signal=signals.spider_closed)
         return report
 
@@ -118,6 +127,11 @@ class RunReport:
         }
         path.write_text(json.dumps(totals, ensure_ascii=False), encoding="utf-8")
 
+    def item_scraped(self, item: Any) -> None:
+        fields = ItemAdapter(item)
+        for name in WATCHED_FIELDS:
+            self.filled[name] += bool(fields.get(name))
+
     def url_not_written(self, url: str, reason: str, detail: str) -> None:
         self.not_written.append({"url": url, "reason": reason, "detail": detail})
 
@@ -128,17 +142,37 @@ class RunReport:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         problems = verdict(stats, max_failed_ratio=self.max_failed_ratio)
+        self.crawler.stats.set_value("run/verdict", "failed" if problems else "ok")
         arguments = getattr(spider, "arguments", None)
         window = arguments.window if isinstance(arguments, CrawlArguments) else None
         report = self.build(stats, reason=reason, problems=problems, window=window)
-        self.crawler.stats.set_value("run/verdict", "failed" if problems else "ok")
+        incremental = getattr(spider, "incremental", None)
+        if isinstance(incremental, Incremental):
+            recent = incremental.store.recent_runs(self.thresholds.history)
+            report["drift"] = drift_warnings(report, recent, self.thresholds)
+            report["state"] = state_summary(stats, self.crawler.settings["STATE_PATH"])
+            incremental.store.finish_run(
+                incremental.run_id, report=report, exit_status=0 if report["ok"] else 1
+            )
         logger.log(logging.ERROR if problems else logging.INFO, "%s", summary(report))
+        for warning in report.get("drift", []):
+            logger.warning("drift: %s", warning)
         if self.totals_path is not None:
             self._save_for_resume(self.totals_path, stats)
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-            logger.info("run report written to %s", self.path)
+        path = self.path or self._beside_feed()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+            logger.info("run report written to %s", path)
+
+    def _beside_feed(self) -> Path | None:
+        """`<feed>.report.json` for the first file feed, as Scrapy rendered its URI."""
+        for extension in self.crawler.extensions.middlewares:
+            for slot in getattr(extension, "slots", []):
+                uri = str(getattr(slot, "uri", ""))
+                if "://" not in uri or uri.startswith("file://"):
+                    return Path(uri.removeprefix("file://") + ".report.json")
+        return None
 
     def build(
         self, stats: Mapping[str, Any], *, reason: str, problems: list[str], window: Window | None
@@ -166,8 +200,25 @@ class RunReport:
                 "not_written": not_written_counts(stats),
                 "failed": stats.get("articles/failed", 0),
             },
+            "rates": {
+                "listed_per_day": _per_day(stats.get("articles/listing/in_window", 0), window),
+                "failed_ratio": round(
+                    stats.get("articles/failed", 0) / max(1, stats.get("articles/requested", 0)), 4
+                ),
+            },
+            "coverage": self._coverage(stats),
             "not_written": self.not_written,
         }
+
+    def _coverage(self, stats: Mapping[str, Any]) -> dict[str, float | int]:
+        """The share of items with each watched field (a missing date drops the item)."""
+        items = int(stats.get("item_scraped_count", 0))
+        undated = int(stats.get("articles/not_written/missing_published_at", 0))
+        coverage: dict[str, float | int] = {"items": items}
+        for name in WATCHED_FIELDS:
+            total = items + (undated if name == "published_at" else 0)
+            coverage[name] = round(self.filled[name] / total, 4) if total else 0.0
+        return coverage
 
 
 def summary(report: Mapping[str, Any]) -> str:
@@ -188,15 +239,13 @@ def summary(report: Mapping[str, Any]) -> str:
         f"  items written:        {counts['items_written']}",
         f"  not written:          {skipped}",
         *(f"  problem:              {problem}" for problem in report["problems"]),
+        *([f"  state:                {report['state']}"] if report.get("state") else []),
     ]
     return "\n".join(lines)
 
 
-def _report_path(crawler: Crawler) -> Path | None:
-    if configured := crawler.settings.get("RUN_REPORT"):
-        return Path(configured)
-    for uri in crawler.settings.getdict("FEEDS"):
-        text = str(uri)
-        if "://" not in text or text.startswith("file://"):
-            return Path(text.removeprefix("file://") + ".report.json")
-    return None
+def _per_day(count: int, window: Window | None) -> float:
+    if window is None:
+        return 0.0
+    days = max((window.end - window.start).total_seconds() / 86400, 1 / 24)
+    return round(count / days, 3)

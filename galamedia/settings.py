@@ -36,6 +36,8 @@ HTTPCACHE_ENABLED = False
 ITEM_PIPELINES = {
     "galamedia.pipelines.ValidateArticlePipeline": 100,
     "galamedia.pipelines.DeduplicateArticlePipeline": 200,
+    # off unless STATE_PATH is set
+    "galamedia.incremental.IncrementalPipeline": 300,
 }
 EXTENSIONS = {
     "galamedia.report.RunReport": 500,
@@ -72,6 +74,21 @@ FAILED_ARTICLES_MAX_RATIO = 0.10
 SCHEDULER = "galamedia.jobdir.JobDirScheduler"
 # A redirect to a page already fetched is accounted as a duplicate, not dropped silently.
 DUPEFILTER_CLASS = "galamedia.dupefilter.AccountingDupeFilter"
+# Scheduled runs: `-s STATE_PATH=state.sqlite` turns the incremental state on (README).
+STATE_PATH = ""
+# Without `since`, a run starts where the last successful one started, less this overlap.
+STATE_OVERLAP_HOURS = 2.0
+# Exported articles published this recently (before the window's end) are fetched again for edits.
+REFRESH_HOURS = 48.0
+# The drift canary (galamedia/drift.py): this run against the last DRIFT_HISTORY successful
+# ones, once there are DRIFT_MIN_RUNS of them; each threshold is documented there.
+DRIFT_HISTORY = 10
+DRIFT_MIN_RUNS = 3
+DRIFT_RATE_DROP = 0.5
+DRIFT_FIELD_MIN = 0.5
+DRIFT_FIELD_DROP = 0.3
+DRIFT_MIN_ITEMS = 5
+DRIFT_FAILURE_JUMP = 0.1
 # Where the JSON run report goes; empty: beside the first file feed (`out.jsonl.report.json`).
 RUN_REPORT = ""
 FEED_EXPORT_ENCODING = "utf-8"

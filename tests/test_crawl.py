@@ -24,6 +24,7 @@ def expected_on(site: TestSite, name: str) -> dict[str, Any]:
 def as_dict(item: Any) -> dict[str, Any]:
     fields = dict(vars(item))
     fields.pop("crawled_at")
+    assert fields.pop("revision") is None  # no STATE_PATH in these crawls
     return fields
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
 from galamedia.arguments import ArgumentError
+from galamedia.state import StateBusyError, StateStore
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_ARGUMENTS = 2
@@ -46,6 +48,8 @@ class Command(ScrapyCrawlCommand):
             return
         try:
             check(opts.spargs)
-        except ArgumentError as error:
+            if state_path := self.settings.get("STATE_PATH"):
+                StateStore(Path(state_path)).close()  # refuse now if another run holds it
+        except (ArgumentError, StateBusyError) as error:
             sys.stderr.write(f"error: {error}\n")
             raise SystemExit(EXIT_BAD_ARGUMENTS) from None

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from galamedia.arguments import CrawlArguments, parse_arguments
+from galamedia.arguments import CrawlArguments, Window, parse_arguments
 from galamedia.dates import parse_iso
+from galamedia.incremental import Incremental
 from galamedia.items import Article
 from galamedia.outcomes import failure_reason, record
 from galamedia.pages.article import (
@@ -38,8 +40,12 @@ class ArticlesSpider(Spider):
     # which tells a challenge from a plain error, so both are counted by their reason.
     ARTICLE_META: ClassVar[dict[str, Any]] = {"handle_httpstatus_list": [403, 503]}
 
+    incremental: Incremental | None = None
+    """The run's incremental state, when `STATE_PATH` is set."""
+
     def __init__(self, **kwargs: str) -> None:
         self.arguments = self.check_arguments(kwargs)
+        self._explicit_since = "since" in kwargs
         super().__init__()
         self.allowed_domains = list(self.arguments.allowed_hosts)
         self._listing_pages_seen: set[str] = set()
@@ -52,6 +58,24 @@ class ArticlesSpider(Spider):
         ours = {name: value for name, value in raw.items() if not name.startswith("_")}
         return parse_arguments(ours, now=datetime.now(UTC))
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        opened = Incremental.open(
+            crawler.settings, spider.arguments, explicit_since=spider._explicit_since
+        )
+        if opened is not None:
+            spider.incremental, spider.arguments = opened
+        return spider
+
+    @property
+    def walk(self) -> Window | None:
+        """The publication times the index is walked for (wider with the incremental state)."""
+        window = self.arguments.window
+        if window is None or self.incremental is None:
+            return window
+        return self.incremental.walk(window)
+
     async def start(self) -> AsyncIterator[Request]:
         if self.arguments.urls:
             for url in self.arguments.urls:
@@ -61,7 +85,7 @@ class ArticlesSpider(Spider):
             yield self._index_request(self.arguments.base_url + INDEX_PATH, dont_filter=True)
 
     def parse_index(self, response: Response) -> Iterator[Request]:
-        window = self.arguments.window
+        window = self.walk
         assert window is not None  # the index is walked only for a window
         self._listing_pages_seen.add(response.url)
         self._count("listing_pages")
@@ -75,10 +99,15 @@ class ArticlesSpider(Spider):
         for entry in listing.entries:
             if entry.published_at is not None and entry.published_at >= window.end:
                 self._count("listing/newer_than_window")
-            elif entry.published_at is not None and entry.published_at < window.start:
+                continue
+            if entry.published_at is not None and entry.published_at < window.start:
                 self._count("listing/older_than_window")
-            elif entry.url in self._articles_requested:  # listed twice (also by its AMP link)
+                continue
+            self._count("listing/in_window")
+            if entry.url in self._articles_requested:  # listed twice (also by its AMP link)
                 self._record(entry.url, "duplicate", "listed again on a later index page")
+            elif self.incremental and self.incremental.is_settled(entry.url, entry.published_at):
+                self._record(entry.url, "already_exported", "exported, older than REFRESH_HOURS")
             else:
                 yield self._article_request(entry.url)
         if all(
@@ -159,7 +188,7 @@ class ArticlesSpider(Spider):
         )
 
     def _emit(self, article: Article) -> Iterator[Article]:
-        window = self.arguments.window
+        window = self.walk
         published = parse_iso(article.published_at) if article.published_at else None
         if window is not None and published is not None and published not in window:
             self._record(article.url, "out_of_window", f"published {article.published_at}")
