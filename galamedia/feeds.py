@@ -95,5 +95,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
         if self.crawler is None:  # built without a crawler: nothing to judge by
             return []
         settings = self.crawler.settings
-        ratio = settings.getfloat("FAILED_ARTICLES_MAX_RATIO")
-        return verdict(self.crawler.stats.get_stats(), max_failed_ratio=ratio)
+        return verdict(
+            self.crawler.stats.get_stats(),
+            max_failed_ratio=settings.getfloat("FAILED_ARTICLES_MAX_RATIO"),
+            allowed_failures=settings.getint("FAILED_ARTICLES_ALLOWED"),
+        )

@@ -40,13 +40,16 @@ def not_written_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
 
 
-def verdict(stats: Mapping[str, Any], *, max_failed_ratio: float) -> list[str]:
+def verdict(
+    stats: Mapping[str, Any], *, max_failed_ratio: float, allowed_failures: int = 0
+) -> list[str]:
     """Why the run failed, from its stats; an empty list means it succeeded.
 
     Failed: closed for a reason other than finishing (blocked, robots.txt unavailable, shut
     down); an index page unreadable; no article written although articles were requested; or
-    more than `max_failed_ratio` of the requested articles lost. A few permanent failures (a
-    404, one blocked article) do not fail a run: they are reported.
+    more than `max_failed_ratio` of the requested articles lost, beyond `allowed_failures`.
+    A few permanent failures (a 404, one blocked article) do not fail a run, even a small
+    incremental one: they are reported.
     """
     problems = []
     reason = stats.get("finish_reason", "unknown")
@@ -61,7 +64,7 @@ def verdict(stats: Mapping[str, Any], *, max_failed_ratio: float) -> list[str]:
     delivered = stats.get("item_scraped_count", 0) + stats.get("articles/not_written/unchanged", 0)
     if requested and not delivered:
         problems.append(f"no article written although {requested} were requested")
-    if requested and failed / requested > max_failed_ratio:
+    if failed > allowed_failures and failed / requested > max_failed_ratio:
         problems.append(
             f"{failed} of {requested} articles failed ({failed / requested:.0%}, "
             f"more than {max_failed_ratio:.0%})"
@@ -79,6 +82,7 @@ class RunReport:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.max_failed_ratio = crawler.settings.getfloat("FAILED_ARTICLES_MAX_RATIO")
+        self.allowed_failures = crawler.settings.getint("FAILED_ARTICLES_ALLOWED")
         configured = crawler.settings.get("RUN_REPORT")
         self.path = Path(configured) if configured else None
         self.not_written: list[dict[str, str]] = []
@@ -141,7 +145,9 @@ class RunReport:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        problems = verdict(stats, max_failed_ratio=self.max_failed_ratio)
+        problems = verdict(
+            stats, max_failed_ratio=self.max_failed_ratio, allowed_failures=self.allowed_failures
+        )
         self.crawler.stats.set_value("run/verdict", "failed" if problems else "ok")
         arguments = getattr(spider, "arguments", None)
         window = arguments.window if isinstance(arguments, CrawlArguments) else None

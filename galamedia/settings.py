@@ -68,8 +68,10 @@ SITE_DELAY_RECOVERY = 0.9
 SITE_DELAY_MAX = 120.0
 # Close the crawl (reason `blocked`) after this many block pages in a row.
 BLOCKED_CLOSE_AFTER = 5
-# A run that loses more than this share of the articles it requested fails (exit code 1).
+# A run that loses more than this share of the articles it requested fails (exit code 1) …
 FAILED_ARTICLES_MAX_RATIO = 0.10
+# … once it lost more than this many: a few permanent failures never fail a run.
+FAILED_ARTICLES_ALLOWED = 3
 # A JOBDIR job killed mid-run starts afresh instead of ending at once with nothing.
 SCHEDULER = "galamedia.jobdir.JobDirScheduler"
 # A redirect to a page already fetched is accounted as a duplicate, not dropped silently.

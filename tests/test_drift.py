@@ -1,0 +1,44 @@
+"""The drift canary's rules, as a table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from galamedia.drift import Thresholds, warnings
+
+
+def run(listed: float = 100.0, failed: float = 0.02, **coverage: float) -> dict[str, Any]:
+    filled = {"items": 50, "author": 0.9, "image_url": 0.95, "published_at": 1.0}
+    return {
+        "rates": {"listed_per_day": listed, "failed_ratio": failed},
+        "coverage": {**filled, **coverage},
+    }
+
+
+USUAL = [run(), run(listed=90), run(listed=110)]
+
+
+@pytest.mark.parametrize(
+    ("current", "recent", "expected"),
+    [
+        (run(), USUAL, []),
+        (run(listed=60), USUAL, []),  # lower, not sharply
+        (run(listed=30), USUAL, ["articles listed per day fell to 30.0 from a usual 100.0"]),
+        (run(author=0.0), USUAL, ["`author` is filled on 0% of items, usually 90%"]),
+        (run(image_url=0.1), USUAL, ["`image_url` is filled on 10% of items, usually 95%"]),
+        (run(published_at=0.2), USUAL, ["`published_at` is filled on 20% of items, usually 100%"]),
+        (run(author=0.0, items=2), USUAL, []),  # too few items to judge
+        (run(failed=0.3), USUAL, ["30% of articles failed, usually 2%"]),
+        (run(failed=0.1), USUAL, []),
+        (run(listed=0, author=0.0), USUAL[:2], []),  # not enough history yet
+    ],
+)
+def test_drift_warnings(
+    current: dict[str, Any], recent: list[dict[str, Any]], expected: list[str]
+) -> None:
+    found = warnings(current, recent, Thresholds())
+    assert len(found) == len(expected)
+    for warning, start in zip(found, expected, strict=True):
+        assert warning.startswith(start)

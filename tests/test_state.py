@@ -1,0 +1,90 @@
+"""The state store on its own: revisions, at-least-once exports, run history, the lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from galamedia.state import StateBusyError, StateStore, content_hash
+
+NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+ARTICLE = {
+    "article_id": "016338423",
+    "url": "https://galamedia.pikiran-rakyat.com/internasional/pr-016338423/slug",
+    "published_at": "2023-02-22T20:08:00+07:00",
+    "title": "Judul",
+    "body": "Isi.",
+    "editor": "Ryan Pratama",
+    "source": "DW",
+    "tags": ["China"],
+    "image_url": None,
+    "crawled_at": "ignored by the hash",
+}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StateStore]:
+    opened = StateStore(tmp_path / "state.sqlite")
+    yield opened
+    opened.close()
+
+
+def test_a_new_article_is_revision_1_and_exported_once_confirmed(store: StateStore) -> None:
+    run = store.begin_run(started_at=NOW)
+    assert store.fetched(run_id=run, fields=ARTICLE, at=NOW) == 1
+    known = store.known("016338423")
+    assert known is not None
+    assert not known.is_exported  # emitted, but its feed is not written yet
+    assert store.confirm_exports(run, at=NOW) == 1
+    known = store.known("016338423")
+    assert known is not None
+    assert known.is_exported
+    assert known.revision == 1
+
+
+def test_unchanged_after_export_is_not_emitted_changed_is_revision_2(store: StateStore) -> None:
+    first = store.begin_run(started_at=NOW)
+    store.fetched(run_id=first, fields=ARTICLE, at=NOW)
+    store.confirm_exports(first, at=NOW)
+    second = store.begin_run(started_at=NOW)
+    assert store.fetched(run_id=second, fields=ARTICLE, at=NOW) is None
+    edited = {**ARTICLE, "title": "Judul yang diperbaiki"}
+    assert store.fetched(run_id=second, fields=edited, at=NOW) == 2
+
+
+def test_an_export_never_confirmed_is_emitted_again(store: StateStore) -> None:
+    crashed = store.begin_run(started_at=NOW)
+    assert store.fetched(run_id=crashed, fields=ARTICLE, at=NOW) == 1
+    # the run dies before its feed is written: nothing is confirmed
+    rerun = store.begin_run(started_at=NOW)
+    assert store.fetched(run_id=rerun, fields=ARTICLE, at=NOW) == 1
+
+
+@pytest.mark.parametrize("field", ["title", "body", "editor", "source", "tags", "image_url"])
+def test_the_hash_follows_the_fields_users_care_about(field: str) -> None:
+    assert content_hash({**ARTICLE, field: "lain"}) != content_hash(ARTICLE)
+
+
+def test_the_hash_ignores_the_fetch_time() -> None:
+    assert content_hash({**ARTICLE, "crawled_at": "later"}) == content_hash(ARTICLE)
+
+
+def test_run_history(store: StateStore) -> None:
+    assert store.last_successful_start() is None
+    ok = store.begin_run(started_at=NOW)
+    report = {"finished_at": NOW.isoformat(), "counts": {"items_written": 3}, "rates": {}}
+    store.finish_run(ok, report=report, exit_status=0)
+    failed = store.begin_run(started_at=datetime(2026, 11, 27, 7, 0, tzinfo=UTC))
+    store.finish_run(failed, report=report, exit_status=1)
+    assert store.last_successful_start() == NOW
+    assert [run["counts"] for run in store.recent_runs(10)] == [{"items_written": 3}]
+
+
+def test_a_second_run_on_the_same_file_is_refused(store: StateStore) -> None:
+    with pytest.raises(
+        StateBusyError, match=r"state\.sqlite is in use by another run \(pid \d+\)"
+    ):
+        StateStore(store.path)
