@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from importlib import resources
 from urllib.parse import urlsplit
 
 from galamedia.dates import WIB
@@ -38,12 +40,17 @@ class Window:
         return f"{self.start.isoformat()} ≤ published_at < {self.end.isoformat()}"
 
 
+SOURCES = ("index", "sitemap", "feed", "kanal:<slug>", "tag:<Tag>")
+_KANAL = re.compile(r"kanal:([a-z0-9]+(?:-[a-z0-9]+)*)")
+_TAG = re.compile(r"tag:(\S.{0,80})")
+
+
 @dataclass(frozen=True, slots=True)
 class CrawlArguments:
     """What one crawl is asked to do."""
 
-    base_url: str
-    """The site's origin (`https://galamedia.pikiran-rakyat.com`, any PRMN site, or a local
+    origins: tuple[str, ...]
+    """The sites' origins (`https://galamedia.pikiran-rakyat.com`, any PRMN site, or a local
     copy such as `http://127.0.0.1:8000`): discovery starts there and stays there."""
 
     window: Window | None
@@ -52,14 +59,28 @@ class CrawlArguments:
     urls: tuple[str, ...] = field(default=())
     """Article URLs to fetch directly, in canonical form (no discovery, no window)."""
 
+    sources: tuple[str, ...] = ("index",)
+    """Ways into each site: `index`, `sitemap`, `feed`, `kanal:<slug>`, `tag:<Tag>`."""
+
+    @property
+    def base_url(self) -> str:
+        """The first (usually only) site's origin."""
+        return self.origins[0]
+
     @property
     def allowed_hosts(self) -> tuple[str, ...]:
         """The hosts this crawl may request."""
-        origins = [self.base_url] if not self.urls else self.urls
+        origins = self.urls or self.origins
         return tuple(dict.fromkeys(urlsplit(url).hostname or "" for url in origins))
 
 
-NAMES = frozenset({"base_url", "since", "until", "url"})
+NAMES = frozenset({"base_url", "sites", "source", "since", "until", "url"})
+
+
+def known_sites() -> dict[str, str]:
+    """The PRMN sites shipped with the project: short name → origin."""
+    data = resources.files("galamedia").joinpath("data/prmn_sites.json").read_text("utf-8")
+    return {name: origin for name, origin in json.loads(data).items() if not name.startswith("_")}
 
 
 def parse_arguments(raw: Mapping[str, str], *, now: datetime) -> CrawlArguments:
@@ -67,17 +88,56 @@ def parse_arguments(raw: Mapping[str, str], *, now: datetime) -> CrawlArguments:
     unknown = sorted(set(raw) - NAMES)
     if unknown:
         raise ArgumentError(unknown[0], f"unknown argument (known: {', '.join(sorted(NAMES))})")
+    if "base_url" in raw and "sites" in raw:
+        raise ArgumentError("sites", "give base_url or sites, not both")
     base_url = _origin(raw.get("base_url", DEFAULT_BASE_URL))
+    origins = _sites(raw["sites"]) if "sites" in raw else (base_url,)
+    sources = _sources(raw.get("source", "index"))
     urls = tuple(_article_url(value) for value in raw.get("url", "").split(",") if value.strip())
     if "url" in raw and not urls:
         raise ArgumentError("url", "give one or more article URLs, separated by commas")
     if urls:
         if "since" in raw or "until" in raw:
             raise ArgumentError("url", "article URLs are fetched as given: drop since/until")
+        if "source" in raw or "sites" in raw:
+            raise ArgumentError("url", "article URLs are fetched as given: drop source/sites")
         if "base_url" in raw and (stray := [u for u in urls if _origin(u, "url") != base_url]):
             raise ArgumentError("url", f"{stray[0]} is not on base_url {base_url}")
-        return CrawlArguments(base_url=base_url, window=None, urls=urls)
-    return CrawlArguments(base_url=base_url, window=_window(raw, now=now))
+        return CrawlArguments(origins=(base_url,), window=None, urls=urls)
+    return CrawlArguments(origins=origins, window=_window(raw, now=now), sources=sources)
+
+
+def _sites(value: str) -> tuple[str, ...]:
+    names = known_sites()
+    origins = []
+    for site in (part.strip() for part in value.split(",") if part.strip()):
+        if "://" in site:
+            origins.append(_origin(site, "sites"))
+        elif site in names:
+            origins.append(names[site])
+        else:
+            raise ArgumentError(
+                "sites", f"{site!r} is neither an origin nor a known site ({', '.join(names)})"
+            )
+    if not origins:
+        raise ArgumentError("sites", "give one or more origins or site names, comma-separated")
+    return tuple(dict.fromkeys(origins))
+
+
+def _sources(value: str) -> tuple[str, ...]:
+    sources = []
+    for source in (part.strip() for part in value.split(",") if part.strip()):
+        if (
+            source in ("index", "sitemap", "feed")
+            or _KANAL.fullmatch(source)
+            or _TAG.fullmatch(source)
+        ):
+            sources.append(source)
+        else:
+            raise ArgumentError("source", f"{source!r} is not one of {', '.join(SOURCES)}")
+    if not sources:
+        raise ArgumentError("source", f"give one or more of {', '.join(SOURCES)}")
+    return tuple(dict.fromkeys(sources))
 
 
 def _window(raw: Mapping[str, str], *, now: datetime) -> Window:
@@ -124,7 +184,9 @@ def _origin(value: str, name: str = "base_url") -> str:
         raise ArgumentError(name, f"{value!r} is not a valid URL ({error})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ArgumentError(name, f"{value!r} is not an http(s) URL")
-    if name == "base_url" and (parts.path not in ("", "/") or parts.query or parts.fragment):
+    if name in ("base_url", "sites") and (
+        parts.path not in ("", "/") or parts.query or parts.fragment
+    ):
         raise ArgumentError(
             name, f"{value!r} is not an origin (no path: {parts.scheme}://{parts.netloc})"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
@@ -122,6 +123,44 @@ def parse_iso(text: str) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=WIB)
     return parsed.astimezone(WIB)
+
+
+def parse_period(text: str) -> tuple[datetime, datetime] | None:
+    """A W3C datetime of a sitemap or feed as the span it names: `[start, end)` in WIB.
+
+    `2023-02-22T20:08:00+07:00` is an instant (start == end); `2023-02-22` is that whole day
+    in WIB; `2023-02` that month. None for anything else.
+    """
+    text = text.strip()
+    if moment := parse_iso(text):
+        return moment, moment
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text)
+    if match is None:
+        return None
+    return day_span(int(match[1]), int(match[2]), int(match[3]) if match[3] else None)
+
+
+def day_span(year: int, month: int, day: int | None) -> tuple[datetime, datetime] | None:
+    """The WIB span of a day, or of a month when `day` is None; None if it is no real date."""
+    try:
+        start = datetime(year, month, day or 1, tzinfo=WIB)
+    except ValueError:
+        return None
+    if day is not None:
+        return start, start + timedelta(days=1)
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=WIB)
+    return start, following
+
+
+def parse_rfc822(text: str) -> datetime | None:
+    """An RSS `pubDate` (`Wed, 22 Feb 2023 20:08:00 +0700`) as an aware datetime in WIB."""
+    try:
+        moment = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=WIB)
+    return moment.astimezone(WIB)
 
 
 def to_iso(moment: datetime) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
@@ -68,7 +69,8 @@ class Incremental:
     def is_settled(self, url: str, listed_at: datetime | None) -> bool:
         """True for an exported article too old to look at again."""
         article = parse_article_url(url)
-        known = self.store.known(article.article_id) if article else None
+        host = urlsplit(url).hostname or ""
+        known = self.store.known(host, article.article_id) if article else None
         if known is None or not known.is_exported:
             return False
         published = datetime.fromisoformat(known.published_at) if known.published_at else listed_at

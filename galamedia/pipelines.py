@@ -39,15 +39,17 @@ class ValidateArticlePipeline(_AccountingPipeline):
 
 
 class DeduplicateArticlePipeline(_AccountingPipeline):
-    """One item per `article_id` per run, whatever URLs and redirects led to it."""
+    """One item per article (`site`, `article_id`) per run, whatever URLs led to it."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.seen: set[str] = set()
+        self.seen: set[tuple[str, str]] = set()
 
     def process_item(self, item: Article) -> Article:
-        article_id = ItemAdapter(item)["article_id"]
-        if article_id in self.seen:
+        fields = ItemAdapter(item)
+        article_id = fields["article_id"]
+        key = (str(fields["site"]), str(article_id))
+        if key in self.seen:
             raise self.drop(item, "duplicate", f"article {article_id} already written in this run")
-        self.seen.add(article_id)
+        self.seen.add(key)
         return item

@@ -59,6 +59,10 @@ def verdict(
         problems.append(
             f"{listing_failed} index page(s) could not be read: the walk is incomplete"
         )
+    if (unreadable := stats.get("robotstxt/unavailable", 0)) and reason == "finished":
+        problems.append(f"robots.txt unavailable on {unreadable} site(s): nothing crawled there")
+    if (blocked := stats.get("blocked/sites", 0)) and reason == "finished":
+        problems.append(f"{blocked} site(s) blocked the crawl")
     requested = stats.get("articles/requested", 0)
     failed = sum(n for r, n in not_written_counts(stats).items() if is_failure(r))
     delivered = stats.get("item_scraped_count", 0) + stats.get("articles/not_written/unchanged", 0)

@@ -41,7 +41,10 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "galamedia.report.RunReport": 500,
+    "galamedia.progress.Progress": 510,
 }
+# A progress line per site this often (seconds); 0 turns it off.
+PROGRESS_INTERVAL = 60.0
 DOWNLOADER_MIDDLEWARES = {
     # only the crawled origin, and a redirect away from it accounted, not dropped silently
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

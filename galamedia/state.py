@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    article_id TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    article_id TEXT NOT NULL,
     url TEXT NOT NULL,
     published_at TEXT,
     first_seen TEXT NOT NULL,
@@ -26,14 +27,16 @@ CREATE TABLE IF NOT EXISTS articles (
     content_hash TEXT NOT NULL,   -- of the last fetch
     exported_hash TEXT,           -- of the last export; NULL: never exported
     revision INTEGER NOT NULL DEFAULT 0,
-    exported_at TEXT
+    exported_at TEXT,
+    PRIMARY KEY (site, article_id)
 );
 CREATE TABLE IF NOT EXISTS pending (  -- emitted by a run, exported once its feed is written
     run_id INTEGER NOT NULL,
+    site TEXT NOT NULL,
     article_id TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     revision INTEGER NOT NULL,
-    PRIMARY KEY (run_id, article_id)
+    PRIMARY KEY (run_id, site, article_id)
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -98,35 +101,36 @@ class StateStore:
 
     # Articles ----------------------------------------------------------------------------
 
-    def known(self, article_id: str) -> KnownArticle | None:
+    def known(self, site: str, article_id: str) -> KnownArticle | None:
         row = self._db.execute(
             "SELECT article_id, published_at, exported_hash, revision FROM articles"
-            " WHERE article_id = ?",
-            (article_id,),
+            " WHERE site = ? AND article_id = ?",
+            (site, article_id),
         ).fetchone()
         return KnownArticle(**dict(row)) if row else None
 
     def fetched(self, *, run_id: int, fields: Mapping[str, Any], at: datetime) -> int | None:
         """Record a fetched article; the revision to export it as, or None if unchanged."""
-        article_id = str(fields["article_id"])
+        site, article_id = str(fields["site"]), str(fields["article_id"])
         digest = content_hash(fields)
         now = at.isoformat(timespec="seconds")
-        known = self.known(article_id)
+        known = self.known(site, article_id)
         with self._transaction():
             self._db.execute(
-                "INSERT INTO articles (article_id, url, published_at, first_seen, last_fetched,"
-                " content_hash) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET"
+                "INSERT INTO articles (site, article_id, url, published_at, first_seen,"
+                " last_fetched, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (site, article_id) DO UPDATE SET"
                 " url = excluded.url, published_at = excluded.published_at,"
                 " last_fetched = excluded.last_fetched, content_hash = excluded.content_hash",
-                (article_id, fields["url"], fields.get("published_at"), now, now, digest),
+                (site, article_id, fields["url"], fields.get("published_at"), now, now, digest),
             )
             if known is not None and known.exported_hash == digest:
                 return None
             revision = (known.revision if known else 0) + 1
             self._db.execute(
-                "INSERT OR REPLACE INTO pending (run_id, article_id, content_hash, revision)"
-                " VALUES (?, ?, ?, ?)",
-                (run_id, article_id, digest, revision),
+                "INSERT OR REPLACE INTO pending (run_id, site, article_id, content_hash, revision)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (run_id, site, article_id, digest, revision),
             )
         return revision
 
@@ -136,7 +140,8 @@ class StateStore:
             cursor = self._db.execute(
                 "UPDATE articles SET exported_hash = p.content_hash, revision = p.revision,"
                 " exported_at = ? FROM pending AS p"
-                " WHERE p.run_id = ? AND p.article_id = articles.article_id",
+                " WHERE p.run_id = ? AND p.site = articles.site"
+                " AND p.article_id = articles.article_id",
                 (at.isoformat(timespec="seconds"), run_id),
             )
             self._db.execute("DELETE FROM pending WHERE run_id = ?", (run_id,))

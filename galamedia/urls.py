@@ -77,6 +77,21 @@ def is_legacy_article_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and _LEGACY_PATH.match(parts.path) is not None
 
 
+# A date in a sitemap's name: `sitemap-2023-02.xml`, `/2023/02/sitemap.xml`, `2023-02-22.xml`.
+_DATE_IN_NAME = re.compile(
+    r"(?<!\d)(?P<year>(?:19|20)\d{2})[-/_]?(?P<month>0[1-9]|1[0-2])"
+    r"(?:[-/_]?(?P<day>0[1-9]|[12]\d|3[01]))?(?!\d)"
+)
+
+
+def date_in_name(url: str) -> tuple[int, int, int | None] | None:
+    """The year, month and (perhaps) day a sitemap's URL path names, or None."""
+    match = _DATE_IN_NAME.search(urlsplit(url).path)
+    if match is None:
+        return None
+    return int(match["year"]), int(match["month"]), int(match["day"]) if match["day"] else None
+
+
 def page_number(url: str) -> int | None:
     """The `?page=N` number of an article page URL (None for `page=all` or no page)."""
     match = re.search(r"[?&]page=(\d+)(?:&|#|$)", url)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from galamedia.arguments import ArgumentError, Window, parse_arguments
+from galamedia.arguments import ArgumentError, Window, known_sites, parse_arguments
 from galamedia.dates import WIB
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -124,10 +124,89 @@ def test_article_urls_are_canonical_and_skip_the_window() -> None:
             {"url": ARTICLE, "base_url": "https://prfmnews.pikiran-rakyat.com"},
             f"url: {ARTICLE} is not on base_url https://prfmnews.pikiran-rakyat.com",
         ),
-        ({"sinse": "2023-02-01"}, "sinse: unknown argument (known: base_url, since, until, url)"),
+        (
+            {"sinse": "2023-02-01"},
+            "sinse: unknown argument (known: base_url, since, sites, source, until, url)",
+        ),
     ],
 )
 def test_bad_arguments(raw: dict[str, str], message: str) -> None:
     with pytest.raises(ArgumentError) as raised:
         parse_arguments(raw, now=NOW)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("raw", "origins", "sources"),
+    [
+        ({}, ("https://galamedia.pikiran-rakyat.com",), ("index",)),
+        (
+            {"sites": "galamedia,prfmnews"},
+            ("https://galamedia.pikiran-rakyat.com", "https://prfmnews.pikiran-rakyat.com"),
+            ("index",),
+        ),
+        (
+            {"sites": "http://127.0.0.1:8000, http://127.0.0.2:8000/"},
+            ("http://127.0.0.1:8000", "http://127.0.0.2:8000"),
+            ("index",),
+        ),
+        (
+            {"base_url": "https://www.pikiran-rakyat.com"},
+            ("https://www.pikiran-rakyat.com",),
+            ("index",),
+        ),
+        ({"source": "sitemap"}, ("https://galamedia.pikiran-rakyat.com",), ("sitemap",)),
+        (
+            {"source": "index, sitemap,feed,index"},
+            ("https://galamedia.pikiran-rakyat.com",),
+            ("index", "sitemap", "feed"),
+        ),
+        (
+            {"source": "kanal:bandung-raya"},
+            ("https://galamedia.pikiran-rakyat.com",),
+            ("kanal:bandung-raya",),
+        ),
+        ({"source": "tag:Wang Yi"}, ("https://galamedia.pikiran-rakyat.com",), ("tag:Wang Yi",)),
+    ],
+)
+def test_sites_and_sources(
+    raw: dict[str, str], origins: tuple[str, ...], sources: tuple[str, ...]
+) -> None:
+    arguments = parse_arguments(raw, now=NOW)
+    assert arguments.origins == origins
+    assert arguments.sources == sources
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"sites": "galamedia,nosuchsite"},
+            "sites: 'nosuchsite' is neither an origin nor a known site",
+        ),
+        (
+            {"sites": "galamedia", "base_url": "https://x.example"},
+            "sites: give base_url or sites, not both",
+        ),
+        ({"sites": " , "}, "sites: give one or more origins or site names, comma-separated"),
+        (
+            {"source": "rss"},
+            "source: 'rss' is not one of index, sitemap, feed, kanal:<slug>, tag:<Tag>",
+        ),
+        ({"source": "kanal:Bandung Raya"}, "source: 'kanal:Bandung Raya' is not one of"),
+        (
+            {"url": ARTICLE, "source": "sitemap"},
+            "url: article URLs are fetched as given: drop source/sites",
+        ),
+    ],
+)
+def test_bad_sites_and_sources(raw: dict[str, str], message: str) -> None:
+    with pytest.raises(ArgumentError) as raised:
+        parse_arguments(raw, now=NOW)
+    assert str(raised.value).startswith(message)
+
+
+def test_the_known_sites_ship_as_data() -> None:
+    sites = known_sites()
+    assert sites["galamedia"] == "https://galamedia.pikiran-rakyat.com"
+    assert all(origin.startswith("https://") for origin in sites.values())

@@ -12,6 +12,7 @@ from galamedia.state import StateBusyError, StateStore, content_hash
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 ARTICLE = {
+    "site": "galamedia.pikiran-rakyat.com",
     "article_id": "016338423",
     "url": "https://galamedia.pikiran-rakyat.com/internasional/pr-016338423/slug",
     "published_at": "2023-02-22T20:08:00+07:00",
@@ -35,11 +36,11 @@ def store(tmp_path: Path) -> Iterator[StateStore]:
 def test_a_new_article_is_revision_1_and_exported_once_confirmed(store: StateStore) -> None:
     run = store.begin_run(started_at=NOW)
     assert store.fetched(run_id=run, fields=ARTICLE, at=NOW) == 1
-    known = store.known("016338423")
+    known = store.known("galamedia.pikiran-rakyat.com", "016338423")
     assert known is not None
     assert not known.is_exported  # emitted, but its feed is not written yet
     assert store.confirm_exports(run, at=NOW) == 1
-    known = store.known("016338423")
+    known = store.known("galamedia.pikiran-rakyat.com", "016338423")
     assert known is not None
     assert known.is_exported
     assert known.revision == 1

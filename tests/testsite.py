@@ -21,9 +21,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from galamedia.dates import WIB
 from tests.pages_fixtures import PageCase, load_cases
@@ -45,6 +46,9 @@ MONTHS = [
     "Desember",
 ]
 PER_PAGE = 10
+NEWS_ITEMS = 20
+XML = {"Content-Type": "application/xml"}
+RSS = {"Content-Type": "application/rss+xml"}
 
 
 @dataclass
@@ -127,8 +131,10 @@ def render_article(article: GeneratedArticle) -> bytes:
 </body></html>""".encode()
 
 
-def render_index(entries: list[IndexEntry], page: int, pages: int, origin: str) -> bytes:
-    """One `/indeks-berita` page (SITE.md §3) with the template's paging quirks."""
+def render_index(
+    entries: list[IndexEntry], page: int, pages: int, origin: str, path: str = "/indeks-berita"
+) -> bytes:
+    """One listing page (SITE.md §3: the index, a kanal, a tag) with the template's quirks."""
     items = "\n".join(
         f"""<div class="latest__item">
 <div class="latest__img"><a href="{e.href}"><img src="/x.jpg"></a></div>
@@ -141,7 +147,7 @@ def render_index(entries: list[IndexEntry], page: int, pages: int, origin: str) 
     paging = ""
     if page <= pages:  # the last page links on to an empty one, as the template does
         # Odd pages link onward relatively, even pages absolutely: both occur on the site.
-        target = f"?page={page + 1}" if page % 2 else f"{origin}/indeks-berita?page={page + 1}"
+        target = f"?page={page + 1}" if page % 2 else f"{origin}{path}?page={page + 1}"
         if page >= 4:  # a second `--next` anchor that is not the next page
             paging += '<a class="paging__link paging__link--next" href="?page=1">First</a>'
         paging += f'<a class="paging__link paging__link--next" href="{target}">Next</a>'
@@ -154,12 +160,63 @@ def render_index(entries: list[IndexEntry], page: int, pages: int, origin: str) 
 </body></html>""".encode()
 
 
+def render_urlset(entries: list[IndexEntry], origin: str, *, news: bool = False) -> bytes:
+    """A sitemap of article URLs: `lastmod`, or a Google News `publication_date`."""
+    urls = []
+    for entry in entries:
+        stamp = entry.listed_at.astimezone(WIB).isoformat()
+        dated = (
+            f"<news:news><news:publication_date>{stamp}</news:publication_date></news:news>"
+            if news
+            else f"<lastmod>{stamp}</lastmod>"
+        )
+        urls.append(f"<url><loc>{origin}{html.escape(entry.href)}</loc>{dated}</url>")
+    namespace = ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"' if news else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"{namespace}>'
+        + "".join(urls)
+        + "</urlset>"
+    ).encode()
+
+
+def render_sitemap_index(children: list[tuple[str, datetime | None]], origin: str) -> bytes:
+    items = "".join(
+        f"<sitemap><loc>{origin}{path}</loc>"
+        + (f"<lastmod>{lastmod.astimezone(WIB).isoformat()}</lastmod>" if lastmod else "")
+        + "</sitemap>"
+        for path, lastmod in children
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'
+    ).encode()
+
+
+def render_feed(entries: list[IndexEntry], origin: str) -> bytes:
+    """An RSS 2.0 feed with `pubDate` in `+0700`."""
+    items = "".join(
+        f"<item><title>{html.escape(entry.title)}</title><link>{origin}{html.escape(entry.href)}"
+        f"</link><pubDate>{format_datetime(entry.listed_at.astimezone(WIB))}</pubDate></item>"
+        for entry in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Galamedia</title><link>{origin}/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def _kanal(href: str) -> str | None:
+    parts = href.split("/")
+    return parts[1] if len(parts) > 3 and parts[2].startswith("pr-") else None
+
+
 class TestSite:
     """The local site: stored pages at their own paths, generated articles, and an index."""
 
     __test__ = False  # not a test class, whatever pytest thinks of its name
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route | list[Route]] = {
             "/robots.txt": Route(body=ROBOTS_TXT, headers={"Content-Type": "text/plain"})
         }
@@ -170,7 +227,7 @@ class TestSite:
         self.cases = {case.name: case for case in load_cases()}
         self.generated: dict[str, GeneratedArticle] = {}
         self.index: list[IndexEntry] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         for case in self.cases.values():
             self._add_case(case)
@@ -201,19 +258,76 @@ class TestSite:
         self.index.append(IndexEntry(href, title, listed_at))
 
     def publish_index(self, per_page: int = PER_PAGE) -> None:
-        """Write `/indeks-berita` and its pages from the teasers, newest first."""
+        """Write every way into the site from the teasers: `/indeks-berita`, kanal and tag
+        listings, monthly sitemaps behind a sitemap index (named in robots.txt), a news
+        sitemap, and an RSS feed."""
         entries = sorted(self.index, key=lambda entry: entry.listed_at, reverse=True)
+        self._publish_listing("/indeks-berita", entries, per_page)
+        for kanal in {_kanal(entry.href) for entry in entries} - {None}:
+            listed = [entry for entry in entries if _kanal(entry.href) == kanal]
+            self._publish_listing(f"/{kanal}", listed, per_page)
+        for tag, listed in self._tagged(entries).items():
+            self._publish_listing(f"/tag/{quote(tag)}", listed, per_page)
+        canonical = self._canonical(entries)
+        self._publish_sitemaps(canonical)
+        self.routes["/feed"] = Route(body=render_feed(canonical, self.origin), headers=dict(RSS))
+
+    def _publish_listing(self, path: str, entries: list[IndexEntry], per_page: int) -> None:
         pages = max(1, -(-len(entries) // per_page))
         for page in range(1, pages + 1):
             chunk = entries[(page - 1) * per_page : page * per_page]
-            self.routes[f"/indeks-berita?page={page}"] = Route(
-                body=render_index(chunk, page, pages, self.origin)
+            self.routes[f"{path}?page={page}"] = Route(
+                body=render_index(chunk, page, pages, self.origin, path)
             )
-        self.routes["/indeks-berita"] = self.routes["/indeks-berita?page=1"]
+        self.routes[path] = self.routes[f"{path}?page=1"]
         # One page past the end, as the template answers it: no items, no next link.
-        self.routes[f"/indeks-berita?page={pages + 1}"] = Route(
-            body=render_index([], pages + 1, pages, self.origin)
+        self.routes[f"{path}?page={pages + 1}"] = Route(
+            body=render_index([], pages + 1, pages, self.origin, path)
         )
+
+    def _tagged(self, entries: list[IndexEntry]) -> dict[str, list[IndexEntry]]:
+        tags_by_path = {
+            self.case_path(name): case.spec["expected"]["tags"]
+            for name, case in self.cases.items()
+            if case.spec["expected"]
+        }
+        tagged: dict[str, list[IndexEntry]] = {}
+        for entry in entries:
+            for tag in tags_by_path.get(entry.href, []):
+                tagged.setdefault(tag, []).append(entry)
+        return tagged
+
+    def _canonical(self, entries: list[IndexEntry]) -> list[IndexEntry]:
+        """Each listed page once, by its own URL: what sitemaps and feeds list."""
+        found = {}
+        for entry in entries:
+            href = entry.href
+            if href.startswith("/read/"):
+                href = self.generated[href.removeprefix("/read/")].path
+            if "/amp/" in href or "://" in href:
+                continue
+            found.setdefault(href, IndexEntry(href, entry.title, entry.listed_at))
+        return list(found.values())
+
+    def _publish_sitemaps(self, entries: list[IndexEntry]) -> None:
+        months: dict[str, list[IndexEntry]] = {}
+        for entry in entries:
+            months.setdefault(f"{entry.listed_at.astimezone(WIB):%Y-%m}", []).append(entry)
+        children = []
+        for month, listed in sorted(months.items()):
+            path = f"/sitemap-{month}.xml"
+            self.routes[path] = Route(body=render_urlset(listed, self.origin), headers=dict(XML))
+            children.append((path, max(entry.listed_at for entry in listed)))
+        newest = entries[:NEWS_ITEMS]
+        self.routes["/sitemap-news.xml"] = Route(
+            body=render_urlset(newest, self.origin, news=True), headers=dict(XML)
+        )
+        children.append(("/sitemap-news.xml", None))
+        self.routes["/sitemap.xml"] = Route(
+            body=render_sitemap_index(children, self.origin), headers=dict(XML)
+        )
+        robots = ROBOTS_TXT + f"Sitemap: {self.origin}/sitemap.xml\n".encode()
+        self.routes["/robots.txt"] = Route(body=robots, headers={"Content-Type": "text/plain"})
 
     def redirect(self, path: str, target: str, status: int = 301) -> None:
         self.routes[path] = Route(status, b"", {"Location": target})
@@ -322,7 +436,7 @@ def synthetic(
     )
 
 
-def standard_site(port: int = 0) -> TestSite:
+def standard_site(port: int = 0, host: str = "127.0.0.1") -> TestSite:
     """The site the discovery tests walk: a window of February 2023 and everything around it.
 
     * in the window: the edges (first and last minute), generated articles, and the stored
@@ -334,7 +448,7 @@ def standard_site(port: int = 0) -> TestSite:
     * in the window but not articles: the challenge, video and soft-404 pages, and a link that
       answers 404.
     """
-    site = TestSite(port)
+    site = TestSite(port, host)
     edges = [
         synthetic(1, WINDOW_START),  # first minute of since: in
         synthetic(2, WINDOW_START - MINUTE),  # a minute before: out

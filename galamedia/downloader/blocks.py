@@ -1,9 +1,11 @@
-"""Block pages are recognised on any status, never parsed, and a blocked crawl stops."""
+"""Block pages are recognised on any status, never parsed, and a blocked site is left alone."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Self
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -20,34 +22,51 @@ logger = logging.getLogger(__name__)
 class BlockDetectionMiddleware:
     """Turns challenge and "access denied" pages (403, 503 or 200) into `Rejection("blocked")`.
 
-    After `BLOCKED_CLOSE_AFTER` block pages in a row the spider closes with reason `blocked`:
-    a crawl that is being blocked stops instead of hammering the site.
+    After `BLOCKED_CLOSE_AFTER` block pages in a row from one site, that site is given up:
+    its remaining requests are not sent. When every site of the crawl is given up, the crawl
+    closes with reason `blocked` instead of hammering anyone.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.close_after = crawler.settings.getint("BLOCKED_CLOSE_AFTER")
-        self.consecutive = 0
+        self.in_a_row: Counter[str] = Counter()
+        self.given_up: set[str] = set()
         self._closing: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
+    def process_request(self, request: Request) -> None:
+        host = urlsplit(request.url).hostname or ""
+        if host in self.given_up:
+            raise Rejection("blocked", f"{host} blocked the crawl: not asked again")
+
     def process_response(self, request: Request, response: Response) -> Response:
+        host = urlsplit(request.url).hostname or ""
         mitigated = response.headers.get(b"cf-mitigated") == b"challenge"
         text = response.text if isinstance(response, TextResponse) else ""
         marker = block_marker(text, status=response.status, mitigated=mitigated)
         if marker is None:
             if response.status < 400:
-                self.consecutive = 0
+                self.in_a_row[host] = 0
             return response
-        self.consecutive += 1
+        self.in_a_row[host] += 1
         self.crawler.stats.inc_value("blocked/responses")
-        logger.warning("blocked at %s (%s), %d in a row", request.url, marker, self.consecutive)
-        if self.consecutive >= self.close_after and self._closing is None:
-            logger.error("%d block pages in a row: closing the crawl", self.consecutive)
+        logger.warning("blocked at %s (%s), %d in a row", request.url, marker, self.in_a_row[host])
+        if self.in_a_row[host] >= self.close_after and host not in self.given_up:
+            self._give_up(host)
+        raise Rejection("blocked", marker)
+
+    def _give_up(self, host: str) -> None:
+        self.given_up.add(host)
+        self.crawler.stats.inc_value("blocked/sites")
+        logger.error(
+            "%s: %d block pages in a row: leaving this site alone", host, self.close_after
+        )
+        sites = set(getattr(self.crawler.spider, "allowed_domains", None) or [host])
+        if sites <= self.given_up and self._closing is None:
             self._closing = deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="blocked")
             )
-        raise Rejection("blocked", marker)

@@ -57,4 +57,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._parsers[netloc] = parser = DisallowAll()
         if not isinstance(waiting, RobotParser) and waiting is not None:
             waiting.callback(parser)
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
+        self._stats.inc_value("robotstxt/unavailable")
+        # One site of several: the others go on. The only site: nothing left to do.
+        if len(getattr(self.crawler.spider, "allowed_domains", None) or []) <= 1:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))

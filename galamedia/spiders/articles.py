@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
+from urllib.parse import quote
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from galamedia.arguments import CrawlArguments, Window, parse_arguments
@@ -23,15 +25,21 @@ from galamedia.pages.article import (
     build_article,
     covers,
 )
+from galamedia.pages.feed import parse_feed
 from galamedia.pages.listing import ListingPage
+from galamedia.pages.sitemap import parse_sitemap
+from galamedia.progress import WalkProgress
 
 INDEX_PATH = "/indeks-berita"
+FEED_PATH = "/feed"
+SITEMAP_PATH = "/sitemap.xml"
 
 
 class ArticlesSpider(Spider):
     """Collects every article of a publication window, or the articles given by URL.
 
-    Arguments (`-a name=value`): `base_url`, `since`, `until`, `url`; see the README.
+    Arguments (`-a name=value`): `base_url` or `sites`, `source`, `since`, `until`, `url`;
+    see the README.
     """
 
     name = "articles"
@@ -50,6 +58,7 @@ class ArticlesSpider(Spider):
         self.allowed_domains = list(self.arguments.allowed_hosts)
         self._listing_pages_seen: set[str] = set()
         self._articles_requested: set[str] = set()
+        self.progress = WalkProgress()
 
     @classmethod
     def check_arguments(cls, raw: Mapping[str, str]) -> CrawlArguments:
@@ -80,15 +89,89 @@ class ArticlesSpider(Spider):
         if self.arguments.urls:
             for url in self.arguments.urls:
                 yield self._article_request(url)
+            return
+        for origin in self.arguments.origins:
+            for source in self.arguments.sources:
+                yield self._source_request(origin, source)
+
+    def _source_request(self, origin: str, source: str) -> Request:
+        """The first request of one way into a site. Never filtered as already seen: a
+        resumed job walks its listings again for what is new since."""
+        if source == "sitemap":
+            return Request(
+                f"{origin}/robots.txt",
+                callback=self.parse_robots_txt,
+                errback=self.index_failed,
+                dont_filter=True,
+                meta={"handle_httpstatus_list": [404], "dont_obey_robotstxt": True},
+                cb_kwargs={"origin": origin},
+            )
+        if source == "feed":
+            return Request(
+                f"{origin}{FEED_PATH}",
+                callback=self.parse_feed,
+                errback=self.index_failed,
+                dont_filter=True,
+            )
+        kind, _, name = source.partition(":")
+        path = {"index": INDEX_PATH, "kanal": f"/{name}", "tag": f"/tag/{quote(name)}"}[kind]
+        return self._index_request(origin + path, dont_filter=True)
+
+    def parse_robots_txt(self, response: Response, origin: str) -> Iterator[Request]:
+        """The sitemaps robots.txt names on this site, else `/sitemap.xml`."""
+        named = [
+            url
+            for url in sitemap_urls_from_robots(response.body, base_url=origin)
+            if url.startswith(origin + "/")
+        ]
+        for url in named or [f"{origin}{SITEMAP_PATH}"]:
+            yield Request(url, callback=self.parse_sitemap, errback=self.index_failed)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        window = self.walk
+        assert window is not None  # sitemaps are read only for a window
+        self._count("sitemaps")
+        max_size = int(self.settings.getint("DOWNLOAD_MAXSIZE"))
+        content = parse_sitemap(response, max_size=max_size)
+        for entry in content.entries:
+            if entry.end is not None and entry.end < window.start:
+                self._count("listing/older_than_window")
+            elif entry.start is not None and entry.start >= window.end:
+                self._count("listing/newer_than_window")
+            elif content.is_index:
+                yield Request(entry.url, callback=self.parse_sitemap, errback=self.index_failed)
+            else:
+                yield from self._discovered(entry.url, entry.start)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        window = self.walk
+        assert window is not None  # feeds are read only for a window
+        self._count("listing_pages")
+        for entry in parse_feed(response):
+            if entry.published_at is not None and entry.published_at >= window.end:
+                self._count("listing/newer_than_window")
+            elif entry.published_at is not None and entry.published_at < window.start:
+                self._count("listing/older_than_window")
+            else:
+                yield from self._discovered(entry.url, entry.published_at)
+
+    def _discovered(self, url: str, listed_at: datetime | None) -> Iterator[Request]:
+        """An article URL found inside the window: fetched once, unless the state says not."""
+        self._count("listing/in_window")
+        self.progress.reached(url, listed_at)
+        if url in self._articles_requested:  # listed twice, or found by two sources
+            self._record(url, "duplicate", "listed again")
+        elif self.incremental and self.incremental.is_settled(url, listed_at):
+            self._record(url, "already_exported", "exported, older than REFRESH_HOURS")
         else:
-            # Never filtered: a resumed job walks the index again for what is new since.
-            yield self._index_request(self.arguments.base_url + INDEX_PATH, dont_filter=True)
+            yield self._article_request(url)
 
     def parse_index(self, response: Response) -> Iterator[Request]:
         window = self.walk
         assert window is not None  # the index is walked only for a window
         self._listing_pages_seen.add(response.url)
         self._count("listing_pages")
+        self.progress.listing_page(response.url)
         if not isinstance(response, TextResponse):
             self.logger.error("index page %s is not HTML; stopping the walk", response.url)
             return
@@ -99,17 +182,10 @@ class ArticlesSpider(Spider):
         for entry in listing.entries:
             if entry.published_at is not None and entry.published_at >= window.end:
                 self._count("listing/newer_than_window")
-                continue
-            if entry.published_at is not None and entry.published_at < window.start:
+            elif entry.published_at is not None and entry.published_at < window.start:
                 self._count("listing/older_than_window")
-                continue
-            self._count("listing/in_window")
-            if entry.url in self._articles_requested:  # listed twice (also by its AMP link)
-                self._record(entry.url, "duplicate", "listed again on a later index page")
-            elif self.incremental and self.incremental.is_settled(entry.url, entry.published_at):
-                self._record(entry.url, "already_exported", "exported, older than REFRESH_HOURS")
             else:
-                yield self._article_request(entry.url)
+                yield from self._discovered(entry.url, entry.published_at)
         if all(
             e.published_at is not None and e.published_at < window.start for e in listing.entries
         ):

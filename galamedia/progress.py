@@ -1,0 +1,107 @@
+"""Progress on long work: a line per site every `PROGRESS_INTERVAL` seconds."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from itemadapter import ItemAdapter
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
+from twisted.internet.task import LoopingCall
+
+from galamedia.outcomes import is_failure, not_written
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class WalkProgress:
+    """How far the walk of each site has got: kept by the spider as it reads listings."""
+
+    listing_pages: Counter[str] = field(default_factory=Counter)
+    oldest: dict[str, datetime] = field(default_factory=dict)
+
+    def listing_page(self, url: str) -> None:
+        self.listing_pages[_host(url)] += 1
+
+    def reached(self, url: str, listed_at: datetime | None) -> None:
+        """A teaser inside the window: the walk has reached its date (listings go newest first)."""
+        host = _host(url)
+        if listed_at is not None and (host not in self.oldest or listed_at < self.oldest[host]):
+            self.oldest[host] = listed_at
+
+
+class Progress:
+    """Logs, per site: the date the walk has reached, listing pages and articles done, items
+    written, failures, and the rate, so a person can tell how far a backfill got."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.interval = crawler.settings.getfloat("PROGRESS_INTERVAL")
+        if self.interval <= 0:
+            raise NotConfigured
+        self.crawler = crawler
+        self.items: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+        self.articles: Counter[str] = Counter()
+        self.started = time.monotonic()
+        self.task: AsyncioLoopingCall | LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        progress = cls(crawler)
+        crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(progress.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(progress.url_not_written, signal=not_written)
+        crawler.signals.connect(progress.response_received, signal=signals.response_received)
+        return progress
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.started = time.monotonic()
+        self.task = create_looping_call(self.log, spider)
+        self.task.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+
+    def item_scraped(self, item: Any) -> None:
+        self.items[str(ItemAdapter(item).get("site"))] += 1
+
+    def url_not_written(self, url: str, reason: str, detail: str) -> None:
+        if is_failure(reason):
+            self.failures[_host(url)] += 1
+
+    def response_received(self, response: Any, request: Any, spider: Spider) -> None:
+        if "/pr-" in response.url:
+            self.articles[_host(response.url)] += 1
+
+    def log(self, spider: Spider) -> None:
+        walk = getattr(spider, "progress", WalkProgress())
+        minutes = max((time.monotonic() - self.started) / 60, 1e-9)
+        hosts = sorted(set(walk.listing_pages) | set(self.articles) | set(self.items))
+        for host in hosts:
+            reached = walk.oldest.get(host)
+            logger.info(
+                "progress %s: walk reached %s; %d listing pages, %d article pages, %d items,"
+                " %d failed; %.1f items/min",
+                host,
+                reached.isoformat(timespec="minutes") if reached else "-",
+                walk.listing_pages[host],
+                self.articles[host],
+                self.items[host],
+                self.failures[host],
+                self.items[host] / minutes,
+            )
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""

@@ -1,0 +1,141 @@
+"""Every door into the archive: sitemaps, the feed, kanal and tag listings, several sites."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+import pytest_twisted
+
+from tests.crawl import crawl
+from tests.test_cli import FAST, ROOT, SCRAPY
+from tests.test_discovery import in_window
+from tests.testsite import SINCE, UNTIL, WINDOW_END, WINDOW_START, Route, TestSite, standard_site
+
+WINDOW = {"since": SINCE, "until": UNTIL}
+
+
+def ids(result: object) -> list[str]:
+    return [item.article_id for item in result.items]  # type: ignore[attr-defined]
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize("source", ["index", "sitemap", "feed"])
+def test_each_source_gives_the_same_items(standard: TestSite, source: str) -> None:
+    result = yield crawl(base_url=standard.origin, source=source, **WINDOW)
+    assert sorted(ids(result)) == sorted(in_window(standard))
+
+
+@pytest_twisted.inlineCallbacks
+def test_sitemaps_outside_the_window_are_not_fetched(standard: TestSite) -> None:
+    yield crawl(base_url=standard.origin, source="sitemap", **WINDOW)
+    sitemaps = {path for path in standard.requests if path.startswith("/sitemap")}
+    months = {path for path in standard.routes if path.startswith("/sitemap-20")}
+    assert len(months) >= 4  # December 2022 to March 2023 are published
+    # the index, February's sitemap and the news sitemap (no date to skip it by) only
+    assert sitemaps == {"/sitemap.xml", "/sitemap-2023-02.xml", "/sitemap-news.xml"}
+    assert "/indeks-berita" not in standard.requests
+
+
+@pytest_twisted.inlineCallbacks
+def test_combined_sources_emit_each_article_once(standard: TestSite) -> None:
+    result = yield crawl(base_url=standard.origin, source="index,sitemap,feed", **WINDOW)
+    assert len(ids(result)) == len(set(ids(result)))
+    assert set(ids(result)) == in_window(standard)
+    # every article page was fetched once, however many sources listed it
+    articles = [path for path in standard.requests if "/pr-" in path and "?" not in path]
+    assert len(articles) == len(set(articles))
+
+
+@pytest_twisted.inlineCallbacks
+def test_one_kanal(standard: TestSite) -> None:
+    result = yield crawl(base_url=standard.origin, source="kanal:nasional", **WINDOW)
+    assert result.items
+    assert {item.category_slug for item in result.items} == {"nasional"}
+    expected = {
+        item_id
+        for item_id in in_window(standard)
+        if item_id.startswith("9") or _case_kanal(standard, item_id) == "nasional"
+    }
+    expected.discard("900000006")  # listed on the index only by its legacy /read/ link
+    assert set(ids(result)) == expected
+    assert all(path.startswith(("/robots.txt", "/nasional")) for path in standard.requests)
+
+
+@pytest_twisted.inlineCallbacks
+def test_one_tag(standard: TestSite) -> None:
+    result = yield crawl(base_url=standard.origin, source="tag:Rusia", **WINDOW)
+    assert ids(result) == ["016338423"]
+    assert "/tag/Rusia" in standard.requests
+
+
+def _case_kanal(site: TestSite, article_id: str) -> str | None:
+    for case in site.cases.values():
+        if case.spec["expected"] and case.spec["expected"]["article_id"] == article_id:
+            return str(case.spec["expected"]["category_slug"])
+    return None
+
+
+@pytest.fixture
+def second() -> Iterator[TestSite]:
+    """Another site on another loopback address: its own host, slot and robots.txt."""
+    with standard_site(host="127.0.0.2") as running:
+        yield running
+
+
+@pytest_twisted.inlineCallbacks
+def test_two_sites_keep_their_items_and_politeness_apart(
+    standard: TestSite, second: TestSite
+) -> None:
+    settings = {"DOWNLOAD_DELAY": 0.1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+    result = yield crawl(settings, sites=f"{standard.origin},{second.origin}", **WINDOW)
+    by_site: dict[str, set[str]] = {}
+    for item in result.items:
+        by_site.setdefault(item.site, set()).add(item.article_id)
+    assert by_site == {"127.0.0.1": in_window(standard), "127.0.0.2": in_window(second)}
+    assert standard.requests[0] == second.requests[0] == "/robots.txt"
+    # each site waited for its own delay (±50 % jitter) …
+    for site in (standard, second):
+        gaps = [later - earlier for earlier, later in itertools.pairwise(site.times)]
+        assert min(gaps) >= 0.05
+    # … while the two were crawled side by side, not one after the other
+    first_end, second_start = max(standard.times), min(second.times)
+    assert second_start < first_end
+
+
+@pytest_twisted.inlineCallbacks
+def test_one_site_without_robots_txt_does_not_stop_the_other(
+    standard: TestSite, second: TestSite
+) -> None:
+    second.routes["/robots.txt"] = Route(503)
+    result = yield crawl(sites=f"{standard.origin},{second.origin}", **WINDOW)
+    assert {item.site for item in result.items} == {"127.0.0.1"}
+    assert result.stat("finish_reason") == "finished"
+    assert result.stat("robotstxt/unavailable") == 1
+    assert result.stat("run/verdict") == "failed"  # one site could not be crawled at all
+    assert set(second.requests) == {"/robots.txt"}
+
+
+def test_progress_lines_name_each_site_and_how_far_it_got(
+    standard: TestSite, second: TestSite
+) -> None:
+    completed = subprocess.run(
+        [
+            SCRAPY, "crawl", "articles",
+            "-a", f"sites={standard.origin},{second.origin}",
+            "-a", f"since={SINCE}", "-a", f"until={UNTIL}",
+            *FAST, "-s", "PROGRESS_INTERVAL=0.05", "-s", "DOWNLOAD_DELAY=0.02",
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    lines = [line for line in completed.stderr.splitlines() if "] INFO: progress " in line]
+    for host in ("127.0.0.1", "127.0.0.2"):
+        mine = [line for line in lines if f"progress {host}:" in line]
+        assert mine, completed.stderr[-2000:]
+        reached = mine[-1].split("walk reached ")[1].split(";")[0]
+        assert WINDOW_START <= datetime.fromisoformat(reached) < WINDOW_END
+        assert "items/min" in mine[-1]
