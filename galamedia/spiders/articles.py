@@ -134,11 +134,9 @@ class ArticlesSpider(Spider):
         max_size = int(self.settings.getint("DOWNLOAD_MAXSIZE"))
         content = parse_sitemap(response, max_size=max_size)
         for entry in content.entries:
-            if entry.end is not None and entry.end < window.start:
-                self._count("listing/older_than_window")
-            elif entry.start is not None and entry.start >= window.end:
-                self._count("listing/newer_than_window")
-            elif content.is_index:
+            if not self._may_be_in(window, entry.start, entry.end):
+                continue
+            if content.is_index:
                 yield Request(entry.url, callback=self.parse_sitemap, errback=self.index_failed)
             else:
                 yield from self._discovered(entry.url, entry.start)
@@ -148,12 +146,19 @@ class ArticlesSpider(Spider):
         assert window is not None  # feeds are read only for a window
         self._count("listing_pages")
         for entry in parse_feed(response):
-            if entry.published_at is not None and entry.published_at >= window.end:
-                self._count("listing/newer_than_window")
-            elif entry.published_at is not None and entry.published_at < window.start:
-                self._count("listing/older_than_window")
-            else:
+            if self._may_be_in(window, entry.published_at, entry.published_at):
                 yield from self._discovered(entry.url, entry.published_at)
+
+    def _may_be_in(self, window: Window, start: datetime | None, end: datetime | None) -> bool:
+        """Whether what a listing entry dates (a teaser, a sitemap and its span) can be in the
+        window; the rest is counted. An entry without a date is looked at."""
+        if start is not None and start >= window.end:
+            self._count("listing/newer_than_window")
+            return False
+        if end is not None and end < window.start:
+            self._count("listing/older_than_window")
+            return False
+        return True
 
     def _discovered(self, url: str, listed_at: datetime | None) -> Iterator[Request]:
         """An article URL found inside the window: fetched once, unless the state says not."""
@@ -180,11 +185,7 @@ class ArticlesSpider(Spider):
             self.logger.info("index page %s lists no articles: end of the index", response.url)
             return
         for entry in listing.entries:
-            if entry.published_at is not None and entry.published_at >= window.end:
-                self._count("listing/newer_than_window")
-            elif entry.published_at is not None and entry.published_at < window.start:
-                self._count("listing/older_than_window")
-            else:
+            if self._may_be_in(window, entry.published_at, entry.published_at):
                 yield from self._discovered(entry.url, entry.published_at)
         if all(
             e.published_at is not None and e.published_at < window.start for e in listing.entries
