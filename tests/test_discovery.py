@@ -176,3 +176,13 @@ def test_only_the_crawled_origin_is_requested(standard: TestSite) -> None:
     result = yield crawl(base_url=standard.origin, since=SINCE, until=UNTIL)
     assert result.stat("offsite/filtered") == 1
     assert result.stat("downloader/exception_count") is None
+
+
+@pytest_twisted.inlineCallbacks
+def test_an_index_whose_teasers_are_not_recognised_fails_the_run(standard: TestSite) -> None:
+    redesigned = Route(body=b"<html><body><div class='new-grid'><p>Berita</p></div></body></html>")
+    standard.routes["/indeks-berita"] = redesigned
+    result = yield crawl(base_url=standard.origin, since=SINCE, until=UNTIL)
+    assert result.items == []
+    assert result.stat("articles/listing_failed") == 1
+    assert result.stat("run/verdict") == "failed"

@@ -29,6 +29,7 @@ from galamedia.pages.feed import parse_feed
 from galamedia.pages.listing import ListingPage
 from galamedia.pages.sitemap import parse_sitemap
 from galamedia.progress import WalkProgress
+from galamedia.urls import page_number
 
 INDEX_PATH = "/indeks-berita"
 FEED_PATH = "/feed"
@@ -178,11 +179,19 @@ class ArticlesSpider(Spider):
         self._count("listing_pages")
         self.progress.listing_page(response.url)
         if not isinstance(response, TextResponse):
-            self.logger.error("index page %s is not HTML; stopping the walk", response.url)
+            self._count("listing_failed")
+            self.logger.error("listing page %s is not HTML: walk incomplete", response.url)
             return
         listing = ListingPage(response, fetched_at=datetime.now(UTC)).parse()
         if not listing.entries:
-            self.logger.info("index page %s lists no articles: end of the index", response.url)
+            if (page_number(response.url) or 1) == 1:
+                # Not the end of a listing but the start of one: its markup is not understood.
+                self._count("listing_failed")
+                self.logger.error(
+                    "no teasers recognised on %s: has its markup changed?", response.url
+                )
+            else:
+                self.logger.info("listing page %s lists no articles: its end", response.url)
             return
         for entry in listing.entries:
             if self._may_be_in(window, entry.published_at, entry.published_at):
