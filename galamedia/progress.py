@@ -18,6 +18,7 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
 from galamedia.outcomes import is_failure, not_written
+from galamedia.urls import parse_article_url
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class Progress:
             self.failures[_host(url)] += 1
 
     def response_received(self, response: Any, request: Any, spider: Spider) -> None:
-        if "/pr-" in response.url:
+        if parse_article_url(response.url) is not None:
             self.articles[_host(response.url)] += 1
 
     def log(self, spider: Spider) -> None:
