@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 from parsel import Selector
 from scrapy.http import TextResponse
@@ -53,11 +54,10 @@ AUTHOR = (
     'a[href*="/author/"]',  # author link outside the known wrapper
 )
 AUTHOR_META = ('meta[name="author"]::attr(content)',)
-EDITOR = (
-    "div.read__info__author span.read_contributor",  # 2026 layout: `Editor: …` by the writer
-    ".read__editor",
-)
-SOURCE = (".read__source",)
+EDITOR = ("div.read__info__author span.read_contributor",)  # 2026 layout, by the writer
+# Elsewhere the footer lines' markup is unknown: their text is found instead (`FOOTER_LINES`).
+FOOTER_LABELS = ("Editor", "Sumber")
+FOOTER_LINES = "//body//text()[contains(., 'Editor') or contains(., 'Sumber')]"
 BREADCRUMB_LINKS = (
     "ul.breadcrumb__wrap li.breadcrumb__item a",  # both layouts
     ".breadcrumb a",
@@ -70,10 +70,11 @@ TAGS = (
     "section.read__tagging a",
 )
 TAG_META = ('meta[property="article:tag"]::attr(content)',)
-LEAD_IMAGE = (
-    "div.photo div.photo__img img",  # both layouts
-    "div.photo img",
-    "div.photo amp-img",  # AMP copy
+PHOTO = "div.photo"  # the lead photo block, both layouts
+LEAD_IMAGE = (  # inside PHOTO
+    "div.photo__img img",  # both layouts
+    "img",
+    "amp-img",  # AMP copy
 )
 IMAGE_META = (
     'meta[property="og:image"]::attr(content)',
@@ -81,10 +82,9 @@ IMAGE_META = (
 )
 # `src` last: lazy loading keeps the real URL in a data attribute and a placeholder in `src`.
 IMAGE_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "src")
-CAPTION = (
-    "div.photo div.photo__caption",  # both layouts
-    "div.photo figcaption",
-    ".photo__caption",
+CAPTION = (  # inside PHOTO
+    "div.photo__caption",  # both layouts
+    "figcaption",
 )
 BODY_CONTAINER = (
     "article.read__content",  # both layouts (`read__content clearfix`)
@@ -201,8 +201,8 @@ class ArticlePage:
             published_at=published_at,
             published_at_raw=published_at_raw,
             author=self._author(jsonld),
-            editor=self._first_text(EDITOR, label="Editor") or self._labelled("Editor"),
-            source=self._first_text(SOURCE, label="Sumber") or self._labelled("Sumber"),
+            editor=self._first_text(EDITOR, label="Editor") or self._footer.get("Editor"),
+            source=self._footer.get("Sumber"),
             category=self._category(url),
             tags=self._tags(),
             image_url=self._image_url(jsonld),
@@ -300,19 +300,32 @@ class ArticlePage:
         name = first.get("name") if isinstance(first, dict) else first
         return (normalize_space(name) or None) if isinstance(name, str) else None
 
-    def _labelled(self, label: str) -> str | None:
-        """A footer line `label: value` anywhere on the page (its markup is unknown).
+    @cached_property
+    def _footer(self) -> dict[str, str]:
+        """The footer lines `Editor: …` and `Sumber: …`, wherever the template puts them.
 
-        The last one wins: the footer lines follow the body, which may quote such a line.
+        One pass over the page's text; the last line of each wins, since the footer follows
+        the body, which may quote such a line. The value may sit in a sibling element
+        (`<b>Editor:</b> <a>…</a>`), so up to two enclosing elements are read too.
         """
-        found: str | None = None
-        query = f"//body//*[text()[starts-with(normalize-space(.), '{label}')]]"
-        for element in self._sel.xpath(query):
-            # The value may follow in a sibling (`<b>Editor:</b> <a>…</a>`): climb to find it.
-            for holder in (element, *element.xpath("ancestor::*[position() <= 2]")[::-1]):
-                if value := label_value(holder.xpath("string()").get(""), label):
-                    found = value
+        found: dict[str, str] = {}
+        texts = self._sel.root.xpath(FOOTER_LINES)
+        for text in texts if isinstance(texts, list) else []:
+            if not isinstance(text, etree._ElementUnicodeResult):
+                continue
+            label = next((name for name in FOOTER_LABELS if text.lstrip().startswith(name)), None)
+            element = text.getparent()
+            if label is None or element is None:
+                continue
+            if text.is_tail:
+                element = element.getparent()
+            for _ in range(3):
+                if element is None:
                     break
+                if value := label_value("".join(map(str, element.itertext())), label):
+                    found[label] = value
+                    break
+                element = element.getparent()
         return found
 
     def _category(self, url: ArticleUrl) -> str | None:
@@ -335,9 +348,15 @@ class ArticlePage:
                 return tuple(dict.fromkeys(tags))
         return tuple(dict.fromkeys(self._values(TAG_META)))
 
+    @cached_property
+    def _photo(self) -> Selector | None:
+        found = self._sel.css(PHOTO)
+        return found[0] if found else None
+
     def _image_url(self, jsonld: dict[str, Any]) -> str | None:
-        for query in LEAD_IMAGE:
-            for node in self._sel.css(query):
+        for query in LEAD_IMAGE if self._photo is not None else ():
+            assert self._photo is not None
+            for node in self._photo.css(query):
                 for attribute in IMAGE_ATTRIBUTES:
                     if (src := node.attrib.get(attribute, "").strip()) and _is_real_image(src):
                         return self.response.urljoin(src)
@@ -352,11 +371,15 @@ class ArticlePage:
         return None
 
     def _caption(self) -> tuple[str | None, str | None]:
-        caption = self._first_text(CAPTION)
+        if self._photo is None:
+            return None, None
+        caption = _first_text_in(self._photo, CAPTION)
         return split_caption(caption) if caption else (None, None)
 
     @cached_property
     def _page_numbers(self) -> list[int]:
+        if "page=" not in self.response.text:  # no link to any page of anything
+            return []
         for query in ARTICLE_PAGING:
             hrefs = self._sel.css(query).xpath("@href").getall()
             if numbers := [n for href in hrefs if (n := page_number(href)) is not None]:
@@ -388,14 +411,7 @@ class ArticlePage:
         return {}
 
     def _first_text(self, queries: Sequence[str], *, label: str | None = None) -> str | None:
-        for query in queries:
-            for node in self._sel.css(query):
-                text = normalize_space(node.xpath("string()").get(""))
-                if label is not None:
-                    text = label_value(text, label) or ""
-                if text:
-                    return text
-        return None
+        return _first_text_in(self._sel, queries, label=label)
 
     def _values(self, queries: Sequence[str]) -> list[str]:
         return [
@@ -453,6 +469,20 @@ def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:
         word_count=word_count(body),
         crawled_at=first.fetched_at.astimezone(UTC).replace(microsecond=0).isoformat(),
     )
+
+
+def _first_text_in(
+    scope: Selector, queries: Sequence[str], *, label: str | None = None
+) -> str | None:
+    """The first non-empty text the queries find in `scope` (the value after `label:`)."""
+    for query in queries:
+        for node in scope.css(query):
+            text = normalize_space(node.xpath("string()").get(""))
+            if label is not None:
+                text = label_value(text, label) or ""
+            if text:
+                return text
+    return None
 
 
 def _to_minute(moment: datetime) -> datetime:
