@@ -222,8 +222,9 @@ class ArticlePage:
     def _article_url(self) -> ArticleUrl | None:
         # The response URL (after redirects) first; a legacy URL that was not redirected may
         # still name its article in the canonical link.
-        candidates = [self.response.url, *self._values(CANONICAL)]
-        for candidate in candidates:
+        if url := parse_article_url(self.response.url):
+            return url
+        for candidate in self._values(CANONICAL):
             if url := parse_article_url(self.response.urljoin(candidate)):
                 return url
         return None
