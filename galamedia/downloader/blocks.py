@@ -13,7 +13,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
-from galamedia.challenge import block_marker
+from galamedia.challenge import CHECKED_FLAG, block_marker
 from galamedia.outcomes import Rejection
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class BlockDetectionMiddleware:
         if marker is None:
             if response.status < 400:
                 self.in_a_row[host] = 0
+            response.flags.append(CHECKED_FLAG)  # the page object need not look again
             return response
         self.in_a_row[host] += 1
         self.crawler.stats.inc_value("blocked/responses")

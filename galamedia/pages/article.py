@@ -14,7 +14,7 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from galamedia.challenge import block_marker, weak_marker
+from galamedia.challenge import CHECKED_FLAG, block_marker, weak_marker
 from galamedia.dates import find_date_text, parse_date, parse_iso, to_iso
 from galamedia.items import Article
 from galamedia.pages.body import Body, extract_body
@@ -174,7 +174,8 @@ class ArticlePage:
         text = self.response.text
         mitigated = self.response.headers.get(b"cf-mitigated") == b"challenge"
         status = self.response.status
-        if marker := block_marker(text, status=status, mitigated=mitigated):
+        checked = CHECKED_FLAG in self.response.flags
+        if not checked and (marker := block_marker(text, status=status, mitigated=mitigated)):
             return Rejected("blocked", f"block page ({marker})")
         if status >= 400:
             return Rejected(f"http_{status}", "error page")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin
 
 from lxml.html import HtmlElement
@@ -182,12 +183,17 @@ def _has_class(element: HtmlElement, names: frozenset[str]) -> bool:
 def _is_skipped(element: HtmlElement) -> bool:
     if element.tag in _SKIPPED_TAGS:
         return True
-    classes = element.get("class", "").split()
+    if _skipped_by_attributes(element.get("class", ""), element.get("id", "")):
+        return True
+    return any(attribute.startswith("data-ad-") for attribute in element.attrib)
+
+
+@lru_cache(maxsize=4096)
+def _skipped_by_attributes(class_attribute: str, element_id: str) -> bool:
+    """Ad slots and non-body blocks by class or id; pages repeat the same few, so cached."""
+    classes = class_attribute.split()
     if not _SKIPPED_CLASSES.isdisjoint(classes):
         return True
     if any(name.lower().startswith(_AD_PREFIXES) for name in classes):
         return True
-    element_id = element.get("id", "").lower()
-    return element_id.startswith(_AD_PREFIXES) or any(
-        attribute.startswith("data-ad-") for attribute in element.attrib
-    )
+    return element_id.lower().startswith(_AD_PREFIXES)
