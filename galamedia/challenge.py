@@ -28,9 +28,15 @@ CHECKED_FLAG = "block-checked"
 _TITLE = re.compile(r"<title[^>]*>\s*([^<]{1,80}?)\s*</title>", re.IGNORECASE)
 
 
+# Challenge and block pages are a few KiB, their markers near the top: an article page (~100 KiB)
+# need not be read to its end to clear it.
+_HEAD = 32 * 1024
+
+
 def strong_marker(text: str) -> str | None:
     """The first sign that `text` is a block page whatever else it holds, or None."""
-    if marker := next((marker for marker in STRONG_MARKERS if marker in text), None):
+    head = text[:_HEAD]
+    if marker := next((marker for marker in STRONG_MARKERS if marker in head), None):
         return marker
     title = _TITLE.search(text[:4096])
     if title and (name := title[1].strip().lower()) in BLOCK_TITLES:
@@ -40,7 +46,8 @@ def strong_marker(text: str) -> str | None:
 
 def weak_marker(text: str) -> str | None:
     """A sign of a block page that only counts where no article text is found."""
-    return next((marker for marker in WEAK_MARKERS if marker in text), None)
+    head = text[:_HEAD]
+    return next((marker for marker in WEAK_MARKERS if marker in head), None)
 
 
 def block_marker(text: str, *, status: int, mitigated: bool) -> str | None:
