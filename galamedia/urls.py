@@ -37,6 +37,11 @@ class ArticleUrl:
         base = f"{self.origin}/{self.kanal}/pr-{self.article_id}"
         return f"{base}/{self.slug}" if self.slug else base
 
+    @property
+    def amp(self) -> str:
+        """The AMP copy's URL, `{origin}/{kanal}/amp/pr-{id}/{slug}`."""
+        return self.canonical.replace(f"/{self.kanal}/pr-", f"/{self.kanal}/amp/pr-", 1)
+
     def page(self, page: int | str) -> str:
         """The canonical URL of one page (`2`) or of all pages at once (`all`)."""
         return f"{self.canonical}?page={page}"

@@ -203,6 +203,10 @@ def test_a_page_always_cut_is_never_an_item(site: TestSite) -> None:
     assert result.items == []
     assert result.stat("articles/not_written/truncated") == 1
     assert hits(site) == 5
+    # its AMP copy was asked once, as a second source (this site has none: 404)
+    assert site.requests[-1] == site.case_path(ARTICLE).replace(
+        "/internasional/", "/internasional/amp/"
+    )
 
 
 @pytest_twisted.inlineCallbacks
@@ -326,3 +330,20 @@ def test_redirect_to_another_scheme_is_not_followed(site: TestSite) -> None:
         "articles/not_written/http_301": 1
     }
     assert hits(site) == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_page_always_cut_is_read_from_its_amp_copy(site: TestSite) -> None:
+    amp_path = site.case_path("amp")  # the stored AMP copy of an article
+    canonical = amp_path.replace("/nasional/amp/", "/nasional/")
+    body = site.article_route("amp").body
+    site.routes[canonical] = Route(body=body[: len(body) // 2])
+    result = yield crawl(url=site.url(canonical))
+    expected = dict(site.cases["amp"].spec["expected"])
+    assert [(item.url, item.body) for item in result.items] == [
+        (site.url(canonical), expected["body"])
+    ]
+    assert site.requests.count(canonical) == 5  # the retries first
+    assert site.requests.count(amp_path) == 1
+    assert result.stat("articles/second_source") == 1
+    assert result.stat("articles/not_written/truncated") is None

@@ -29,11 +29,15 @@ from galamedia.pages.feed import parse_feed
 from galamedia.pages.listing import ListingPage
 from galamedia.pages.sitemap import parse_sitemap
 from galamedia.progress import WalkProgress
-from galamedia.urls import page_number
+from galamedia.urls import page_number, parse_article_url
 
 INDEX_PATH = "/indeks-berita"
 FEED_PATH = "/feed"
 SITEMAP_PATH = "/sitemap.xml"
+# Outcomes after which an article page is worth fetching from its second source, the AMP copy.
+INCOMPLETE = frozenset({"truncated", "empty"})
+SECOND_SOURCE = "galamedia_second_source"
+"""Request meta: (URL, reason, detail) of the page whose AMP copy this request fetches."""
 
 
 class ArticlesSpider(Spider):
@@ -218,16 +222,39 @@ class ArticlesSpider(Spider):
             "index page %s unreadable (%s: %s): walk incomplete", request.url, reason, detail
         )
 
-    def article_failed(self, failure: Failure) -> None:
+    def article_failed(self, failure: Failure) -> Iterator[Request]:
         request: Request = failure.request  # type: ignore[attr-defined]
-        self._record(request.url, *failure_reason(failure))
+        reason, detail = failure_reason(failure)
+        if first := request.meta.get(SECOND_SOURCE):  # the AMP copy failed too
+            url, first_reason, first_detail = first
+            self._record(url, first_reason, f"{first_detail}; its AMP copy: {reason}")
+            return
+        article = parse_article_url(request.url)
+        if reason in INCOMPLETE and article and not article.is_amp:
+            # The page keeps coming cut short: its AMP copy holds the same article.
+            self._count("second_source")
+            self.logger.warning("%s is %s: trying its AMP copy", request.url, reason)
+            yield Request(
+                article.amp,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                meta={**self.ARTICLE_META, SECOND_SOURCE: (request.url, reason, detail)},
+            )
+            return
+        self._record(request.url, reason, detail)
 
     def parse_article(self, response: Response) -> Iterator[Request | Article]:
         part = self._parse_part(response)
         if part is None:
             return
-        if part.url.is_amp:  # reached through a redirect: the canonical page is the article
-            yield self._article_request(part.url.canonical)
+        if part.url.is_amp and SECOND_SOURCE not in response.meta:
+            # reached through a redirect: the canonical page is the article
+            yield Request(
+                part.url.canonical,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                meta=self.ARTICLE_META,
+            )
         elif part.page_count == 1:
             yield from self._emit(build_article([part], page_count=1))
         else:
