@@ -139,3 +139,15 @@ def test_progress_lines_name_each_site_and_how_far_it_got(
         reached = mine[-1].split("walk reached ")[1].split(";")[0]
         assert WINDOW_START <= datetime.fromisoformat(reached) < WINDOW_END
         assert "items/min" in mine[-1]
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize(("source", "path"), [("feed", "/feed"), ("sitemap", "/sitemap.xml")])
+def test_a_source_that_is_not_there_fails_the_run(
+    standard: TestSite, source: str, path: str
+) -> None:
+    standard.routes[path] = Route(body=b"<html><body><p>Halaman</p></body></html>")
+    result = yield crawl(base_url=standard.origin, source=source, **WINDOW)
+    assert result.items == []
+    assert result.stat("articles/listing_failed") == 1
+    assert result.stat("run/verdict") == "failed"

@@ -16,13 +16,23 @@ RSS_ITEMS = "//channel/item"
 ATOM_ENTRIES = "//*[local-name()='entry']"
 
 
+FEED_ROOTS = "/rss/channel | /*[local-name()='feed']"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
     url: str
     published_at: datetime | None
 
 
-def parse_feed(response: Response) -> tuple[FeedEntry, ...]:
+@dataclass(frozen=True, slots=True)
+class FeedContent:
+    is_feed: bool
+    """False for a document that is no RSS or Atom feed (an HTML page, say)."""
+    entries: tuple[FeedEntry, ...]
+
+
+def parse_feed(response: Response) -> FeedContent:
     """The feed's article entries, in feed order."""
     selector = Selector(body=response.body, type="xml")
     entries = []
@@ -39,4 +49,4 @@ def parse_feed(response: Response) -> tuple[FeedEntry, ...]:
     for link, published in entries:
         if url := canonical_article_url(response.urljoin(link.strip())):
             found.append(FeedEntry(url, published))
-    return tuple(found)
+    return FeedContent(bool(selector.xpath(FEED_ROOTS)), tuple(found))

@@ -36,6 +36,8 @@ class SitemapContent:
 
     is_index: bool
     entries: tuple[SitemapEntry, ...]
+    is_sitemap: bool = True
+    """False for a document that is no sitemap at all (an HTML error page, say)."""
 
 
 def parse_sitemap(response: Response, *, max_size: int) -> SitemapContent:
@@ -58,7 +60,11 @@ def parse_sitemap(response: Response, *, max_size: int) -> SitemapContent:
         entries.append(
             SitemapEntry(url, period[0] if period else None, period[1] if period else None)
         )
-    return SitemapContent(sitemap.type == "sitemapindex", tuple(entries))
+    return SitemapContent(
+        sitemap.type == "sitemapindex",
+        tuple(entries),
+        is_sitemap=sitemap.type in ("urlset", "sitemapindex"),
+    )
 
 
 def _child(url: str, lastmod: str | None) -> SitemapEntry:

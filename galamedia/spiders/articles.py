@@ -138,6 +138,10 @@ class ArticlesSpider(Spider):
         self._count("sitemaps")
         max_size = int(self.settings.getint("DOWNLOAD_MAXSIZE"))
         content = parse_sitemap(response, max_size=max_size)
+        if not content.is_sitemap:
+            self._count("listing_failed")
+            self.logger.error("%s is not a sitemap: walk incomplete", response.url)
+            return
         for entry in content.entries:
             if not self._may_be_in(window, entry.start, entry.end):
                 continue
@@ -150,7 +154,12 @@ class ArticlesSpider(Spider):
         window = self.walk
         assert window is not None  # feeds are read only for a window
         self._count("listing_pages")
-        for entry in parse_feed(response):
+        feed = parse_feed(response)
+        if not feed.is_feed:
+            self._count("listing_failed")
+            self.logger.error("%s is not an RSS or Atom feed: walk incomplete", response.url)
+            return
+        for entry in feed.entries:
             if self._may_be_in(window, entry.published_at, entry.published_at):
                 yield from self._discovered(entry.url, entry.published_at)
 
