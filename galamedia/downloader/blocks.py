@@ -15,6 +15,7 @@ from twisted.internet.defer import Deferred
 
 from galamedia.challenge import CHECKED_FLAG, block_marker
 from galamedia.outcomes import Rejection
+from galamedia.urls import parse_article_url
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 class BlockDetectionMiddleware:
     """Turns challenge and "access denied" pages (403, 503 or 200) into `Rejection("blocked")`.
 
-    After `BLOCKED_CLOSE_AFTER` block pages in a row from one site, that site is given up:
+    After `BLOCKED_CLOSE_AFTER` block pages from one site with no article page between them,
+    that site is given up:
     its remaining requests are not sent. When every site of the crawl is given up, the crawl
     closes with reason `blocked` instead of hammering anyone.
     """
@@ -49,7 +51,9 @@ class BlockDetectionMiddleware:
         text = response.text if isinstance(response, TextResponse) else ""
         marker = block_marker(text, status=response.status, mitigated=mitigated)
         if marker is None:
-            if response.status < 400:
+            # An article that came through ends the run of blocks; a listing page does not,
+            # or a site that blocks its articles but not its index would never be given up.
+            if response.status < 400 and parse_article_url(request.url) is not None:
                 self.in_a_row[host] = 0
             response.flags.append(CHECKED_FLAG)  # the page object need not look again
             return response
