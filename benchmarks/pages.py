@@ -21,24 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from galamedia.dates import WIB
+from tests.testsite import MONTHS
 
 ORIGIN = "https://galamedia.pikiran-rakyat.com"
 ASSETS = "https://assets.pikiran-rakyat.com"
 ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
 # Abbreviations and old spellings seen on Indonesian sites (SITE.md §4).
 MONTH_VARIANTS = {
     1: ("Jan",),

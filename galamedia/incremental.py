@@ -21,7 +21,7 @@ from galamedia.dates import WIB
 from galamedia.items import Article
 from galamedia.outcomes import feed_published, record
 from galamedia.state import StateStore
-from galamedia.urls import parse_article_url
+from galamedia.urls import is_local_file, parse_article_url
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +90,7 @@ class IncrementalPipeline:
             raise NotConfigured
         self.crawler = crawler
         self.has_file_feed = any(
-            "://" not in str(uri) or str(uri).startswith("file://")
-            for uri in crawler.settings.getdict("FEEDS")
+            is_local_file(str(uri)) for uri in crawler.settings.getdict("FEEDS")
         )
 
     @classmethod

@@ -20,6 +20,7 @@ from galamedia.drift import warnings as drift_warnings
 from galamedia.incremental import Incremental, state_summary
 from galamedia.jobdir import RESUMED_STAT, TOTALS
 from galamedia.outcomes import is_failure, not_written, record
+from galamedia.urls import is_local_file
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class RunReport:
         for extension in self.crawler.extensions.middlewares:
             for slot in getattr(extension, "slots", []):
                 uri = str(getattr(slot, "uri", ""))
-                if "://" not in uri or uri.startswith("file://"):
+                if is_local_file(uri):
                     return Path(uri.removeprefix("file://") + ".report.json")
         return None
 

@@ -12,15 +12,12 @@ _WHITESPACE = re.compile(r"\s+")
 _RELATED_MARKER = re.compile(r"^(?:baca\s+juga\b\s*:?|(?:simak|lihat)\s+juga\s*:)", re.IGNORECASE)
 
 # Lines of the article footer that some templates put inside the body container.
-_LABEL_LINE = re.compile(
-    r"^(?:editor|sumber|penulis|reporter|pewarta|halaman|tags?)\s*:", re.IGNORECASE
-)
+_LABELS = r"(?:editor|sumber|penulis|reporter|pewarta|halaman|tags?)"
+_LABEL_LINE = re.compile(rf"^{_LABELS}\s*:", re.IGNORECASE)
 _MAX_LABEL_LINE = 80
 
 # A value ends where the next footer label starts: `Editor: Ryan Pratama Sumber: DW`.
-_NEXT_LABEL = re.compile(
-    r"\s+(?:editor|sumber|penulis|reporter|pewarta|tags?|halaman)\s*:.*$", re.IGNORECASE
-)
+_NEXT_LABEL = re.compile(rf"\s+{_LABELS}\s*:.*$", re.IGNORECASE)
 
 # `GALAMEDIANEWS - `, `PIKIRAN RAKYAT – `: a short upper-case name and a dash opening the body.
 # Without bold markup only upper-case names count, so `Jakarta - ...` prose is left alone.

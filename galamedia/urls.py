@@ -101,3 +101,8 @@ def page_number(url: str) -> int | None:
     """The `?page=N` number of an article page URL (None for `page=all` or no page)."""
     match = re.search(r"[?&]page=(\d+)(?:&|#|$)", url)
     return int(match[1]) if match else None
+
+
+def is_local_file(uri: str) -> bool:
+    """True for a feed URI that is a local file: a plain path or `file://`."""
+    return "://" not in uri or uri.startswith("file://")
