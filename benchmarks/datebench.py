@@ -25,7 +25,7 @@ from dateparser.date import DateDataParser
 
 from benchmarks.clock import rotations
 from benchmarks.pages import MONTH_VARIANTS, MONTHS, WEEKDAYS, ZONES, Writer
-from galamedia.dates import WIB, parse_date
+from galamedia.rules.dates import WIB, parse_date
 
 NOW = datetime(2023, 2, 22, 14, 30, tzinfo=UTC)
 """The fetch time: Wednesday 22 February 2023, 21:30 WIB."""

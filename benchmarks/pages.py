@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from galamedia.dates import WIB
+from galamedia.rules.dates import WIB
 from tests.testsite import MONTHS
 
 ORIGIN = "https://galamedia.pikiran-rakyat.com"

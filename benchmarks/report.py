@@ -267,7 +267,8 @@ def _dates(data: dict[str, Any]) -> list[str]:
     junk = data["junk"]
     lines = [
         "",
-        "## Dates: `galamedia.dates.parse_date` vs `dateparser.parse(text, languages=['id'])`",
+        "## Dates: `galamedia.rules.dates.parse_date` vs "
+        "`dateparser.parse(text, languages=['id'])`",
         "",
         f"{data['strings']} strings with known truth, fetch time {data['now']}; median time per "
         f"call over {data['repeats']} alternating repeats, then the median over the strings of a "

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
 from benchmarks.pages import DateForm, Identity, Writer, choose_date_form, render
-from galamedia.dates import WIB
+from galamedia.rules.dates import WIB
 from tests.testsite import PER_PAGE, ROBOTS_TXT, IndexEntry, render_index
 
 TEMPLATES = 48

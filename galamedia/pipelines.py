@@ -8,8 +8,8 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from galamedia.accounting.outcomes import record
 from galamedia.items import Article
-from galamedia.outcomes import record
 
 REQUIRED_FIELDS = ("url", "article_id", "title", "published_at", "body")
 

@@ -37,11 +37,11 @@ ITEM_PIPELINES = {
     "galamedia.pipelines.ValidateArticlePipeline": 100,
     "galamedia.pipelines.DeduplicateArticlePipeline": 200,
     # off unless STATE_PATH is set
-    "galamedia.incremental.IncrementalPipeline": 300,
+    "galamedia.incremental.pipeline.IncrementalPipeline": 300,
 }
 EXTENSIONS = {
-    "galamedia.report.RunReport": 500,
-    "galamedia.progress.Progress": 510,
+    "galamedia.monitoring.report.RunReport": 500,
+    "galamedia.monitoring.progress.Progress": 510,
 }
 # A progress line per site this often (seconds); 0 turns it off.
 PROGRESS_INTERVAL = 60.0
@@ -76,16 +76,16 @@ FAILED_ARTICLES_MAX_RATIO = 0.10
 # … once it lost more than this many: a few permanent failures never fail a run.
 FAILED_ARTICLES_ALLOWED = 3
 # A JOBDIR job killed mid-run starts afresh instead of ending at once with nothing.
-SCHEDULER = "galamedia.jobdir.JobDirScheduler"
+SCHEDULER = "galamedia.scheduling.jobdir.JobDirScheduler"
 # A redirect to a page already fetched is accounted as a duplicate, not dropped silently.
-DUPEFILTER_CLASS = "galamedia.dupefilter.AccountingDupeFilter"
+DUPEFILTER_CLASS = "galamedia.scheduling.dupefilter.AccountingDupeFilter"
 # Scheduled runs: `-s STATE_PATH=state.sqlite` turns the incremental state on (README).
 STATE_PATH = ""
 # Without `since`, a run starts where the last successful one started, less this overlap.
 STATE_OVERLAP_HOURS = 2.0
 # Exported articles published this recently (before the window's end) are fetched again for edits.
 REFRESH_HOURS = 48.0
-# The drift canary (galamedia/drift.py): this run against the last DRIFT_HISTORY successful
+# The drift canary (galamedia/monitoring/drift.py): this run against the last DRIFT_HISTORY successful
 # ones, once there are DRIFT_MIN_RUNS of them; each threshold is documented there.
 DRIFT_HISTORY = 10
 DRIFT_MIN_RUNS = 3
@@ -97,10 +97,10 @@ DRIFT_FAILURE_JUMP = 0.1
 # Where the JSON run report goes; empty: beside the first file feed (`out.jsonl.report.json`).
 RUN_REPORT = ""
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORTERS = {"csv": "galamedia.exporters.CsvItemExporter"}
-# `-O out.jsonl` replaces the previous file only when the run succeeded (galamedia/feeds.py).
+FEED_EXPORTERS = {"csv": "galamedia.export.exporters.CsvItemExporter"}
+# `-O out.jsonl` replaces the previous file only when the run succeeded (galamedia/export/storage.py).
 FEED_STORAGES = {
-    "": "galamedia.feeds.AtomicFileFeedStorage",
-    "file": "galamedia.feeds.AtomicFileFeedStorage",
+    "": "galamedia.export.storage.AtomicFileFeedStorage",
+    "file": "galamedia.export.storage.AtomicFileFeedStorage",
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

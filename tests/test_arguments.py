@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from galamedia.arguments import ArgumentError, Window, known_sites, parse_arguments
-from galamedia.dates import WIB
+from galamedia.rules.arguments import ArgumentError, Window, known_sites, parse_arguments
+from galamedia.rules.dates import WIB
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 TAG = "https://galamedia.pikiran-rakyat.com/tag/Rusia"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from galamedia.dates import find_date_text, parse_date, parse_iso, to_iso
+from galamedia.rules.dates import find_date_text, parse_date, parse_iso, to_iso
 
 # The fetch time that relative forms resolve against: 2023-02-22 21:30 WIB.
 NOW = datetime(2023, 2, 22, 14, 30, tzinfo=UTC)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from galamedia.drift import Thresholds, warnings
+from galamedia.monitoring.drift import Thresholds, warnings
 
 
 def run(listed: float = 100.0, failed: float = 0.02, **coverage: float) -> dict[str, Any]:

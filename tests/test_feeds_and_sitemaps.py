@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 from scrapy.http import XmlResponse
 
-from galamedia.dates import WIB, parse_period, parse_rfc822
-from galamedia.pages.feed import parse_feed
+from galamedia.pages.rss import parse_feed
 from galamedia.pages.sitemap import parse_sitemap
-from galamedia.urls import date_in_name
+from galamedia.rules.dates import WIB, parse_period, parse_rfc822
+from galamedia.rules.urls import date_in_name
 
 ORIGIN = "https://galamedia.pikiran-rakyat.com"
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from galamedia.state import StateStore
+from galamedia.incremental.store import StateStore
 from tests.test_cli import FAST, ROOT, SCRAPY
 from tests.test_discovery import in_window
 from tests.testsite import SINCE, UNTIL, Route, TestSite, render_article, synthetic

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from galamedia.state import StateBusyError, StateStore, content_hash
+from galamedia.incremental.store import StateBusyError, StateStore, content_hash
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 ARTICLE = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from galamedia.text import (
+from galamedia.rules.text import (
     is_label_line,
     is_related_marker,
     label_value,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from galamedia.urls import canonical_article_url, page_number, parse_article_url
+from galamedia.rules.urls import canonical_article_url, page_number, parse_article_url
 
 ORIGIN = "https://galamedia.pikiran-rakyat.com"
 

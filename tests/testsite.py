@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 from urllib.parse import quote, urlsplit
 
-from galamedia.dates import WIB
+from galamedia.rules.dates import WIB
 from tests.pages_fixtures import PageCase, load_cases
 
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"

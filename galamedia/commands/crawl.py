@@ -9,8 +9,8 @@ from pathlib import Path
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
-from galamedia.arguments import ArgumentError
-from galamedia.state import StateBusyError, StateStore
+from galamedia.incremental.store import StateBusyError, StateStore
+from galamedia.rules.arguments import ArgumentError
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_ARGUMENTS = 2

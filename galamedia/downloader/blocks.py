@@ -13,9 +13,9 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
-from galamedia.challenge import CHECKED_FLAG, block_marker
-from galamedia.outcomes import Rejection
-from galamedia.urls import parse_article_url
+from galamedia.accounting.outcomes import Rejection
+from galamedia.rules.blocks import CHECKED_FLAG, block_marker
+from galamedia.rules.urls import parse_article_url
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import HtmlResponse, Response
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
+from galamedia.accounting.outcomes import Rejection
 from galamedia.downloader.retry import backoff_seconds
-from galamedia.outcomes import Rejection
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 
-from galamedia.outcomes import record
+from galamedia.accounting.outcomes import record
 
 
 class AccountingOffsiteMiddleware(OffsiteMiddleware):

@@ -14,18 +14,18 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from galamedia.challenge import CHECKED_FLAG, block_marker, weak_marker
-from galamedia.dates import find_date_text, parse_date, parse_iso, to_iso
 from galamedia.items import Article
 from galamedia.pages.body import Body, extract_body
-from galamedia.text import (
+from galamedia.rules.blocks import CHECKED_FLAG, block_marker, weak_marker
+from galamedia.rules.dates import find_date_text, parse_date, parse_iso, to_iso
+from galamedia.rules.text import (
     label_value,
     normalize_space,
     split_caption,
     strip_end_mark,
     word_count,
 )
-from galamedia.urls import ArticleUrl, page_number, parse_article_url
+from galamedia.rules.urls import ArticleUrl, page_number, parse_article_url
 
 # Each tuple is tried in order, specific to generic; the first that yields a value wins.
 

@@ -8,13 +8,13 @@ from urllib.parse import urldefrag, urljoin
 
 from lxml.html import HtmlElement
 
-from galamedia.text import (
+from galamedia.rules.text import (
     is_label_line,
     is_related_marker,
     normalize_space,
     split_dateline,
 )
-from galamedia.urls import canonical_article_url
+from galamedia.rules.urls import canonical_article_url
 
 # Never article text, wherever they sit in the body: scripts and ads, embeds, inline figures
 # with their captions, and the title/date/photo blocks the 2026 layout nests in the container.

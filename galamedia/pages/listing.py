@@ -8,9 +8,9 @@ from datetime import datetime
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from galamedia.dates import find_date_text, parse_date
-from galamedia.text import normalize_space
-from galamedia.urls import canonical_article_url, is_legacy_article_url, page_number
+from galamedia.rules.dates import find_date_text, parse_date
+from galamedia.rules.text import normalize_space
+from galamedia.rules.urls import canonical_article_url, is_legacy_article_url, page_number
 
 # Each tuple is tried in order, specific to generic; the first that yields a value wins.
 

@@ -10,8 +10,8 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
-from galamedia.dates import day_span, parse_period
-from galamedia.urls import canonical_article_url, date_in_name, is_legacy_article_url
+from galamedia.rules.dates import day_span, parse_period
+from galamedia.rules.urls import canonical_article_url, date_in_name, is_legacy_article_url
 
 # Google News sitemaps give the publication time in a nested element, which Scrapy's
 # `Sitemap` does not keep; it is read beside it, with entity expansion off (parsel's parser).

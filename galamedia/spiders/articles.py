@@ -13,11 +13,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from galamedia.arguments import CrawlArguments, Window, parse_arguments
-from galamedia.dates import parse_iso
-from galamedia.incremental import Incremental
+from galamedia.accounting.outcomes import failure_reason, record
+from galamedia.incremental.pipeline import Incremental
 from galamedia.items import Article
-from galamedia.outcomes import failure_reason, record
+from galamedia.monitoring.progress import WalkProgress
 from galamedia.pages.article import (
     ArticlePage,
     ArticlePart,
@@ -25,11 +24,12 @@ from galamedia.pages.article import (
     build_article,
     covers,
 )
-from galamedia.pages.feed import parse_feed
 from galamedia.pages.listing import ListingPage
+from galamedia.pages.rss import parse_feed
 from galamedia.pages.sitemap import parse_sitemap
-from galamedia.progress import WalkProgress
-from galamedia.urls import page_number, parse_article_url
+from galamedia.rules.arguments import CrawlArguments, Window, parse_arguments
+from galamedia.rules.dates import parse_iso
+from galamedia.rules.urls import page_number, parse_article_url
 
 INDEX_PATH = "/indeks-berita"
 FEED_PATH = "/feed"

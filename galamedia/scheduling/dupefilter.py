@@ -8,7 +8,7 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 
-from galamedia.outcomes import record
+from galamedia.accounting.outcomes import record
 
 
 class AccountingDupeFilter(RFPDupeFilter):

@@ -16,12 +16,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 
-from galamedia.arguments import CrawlArguments, Window
-from galamedia.dates import WIB
+from galamedia.accounting.outcomes import feed_published, record
+from galamedia.incremental.store import StateStore
 from galamedia.items import Article
-from galamedia.outcomes import feed_published, record
-from galamedia.state import StateStore
-from galamedia.urls import is_local_file, parse_article_url
+from galamedia.rules.arguments import CrawlArguments, Window
+from galamedia.rules.dates import WIB
+from galamedia.rules.urls import is_local_file, parse_article_url
 
 logger = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.job import job_dir
 
-from galamedia.arguments import CrawlArguments, Window
-from galamedia.drift import WATCHED_FIELDS, Thresholds
-from galamedia.drift import warnings as drift_warnings
-from galamedia.incremental import Incremental, state_summary
-from galamedia.jobdir import RESUMED_STAT, TOTALS
-from galamedia.outcomes import is_failure, not_written, record
-from galamedia.urls import is_local_file
+from galamedia.accounting.outcomes import is_failure, not_written, record
+from galamedia.incremental.pipeline import Incremental, state_summary
+from galamedia.monitoring.drift import WATCHED_FIELDS, Thresholds
+from galamedia.monitoring.drift import warnings as drift_warnings
+from galamedia.rules.arguments import CrawlArguments, Window
+from galamedia.rules.urls import is_local_file
+from galamedia.scheduling.jobdir import RESUMED_STAT, TOTALS
 
 logger = logging.getLogger(__name__)
 

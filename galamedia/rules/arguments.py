@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 from urllib.parse import urlsplit
 
-from galamedia.dates import WIB
-from galamedia.urls import canonical_article_url, is_legacy_article_url
+from galamedia.rules.dates import WIB
+from galamedia.rules.urls import canonical_article_url, is_legacy_article_url
 
 DEFAULT_BASE_URL = "https://galamedia.pikiran-rakyat.com"
 DEFAULT_HOURS = 24

@@ -17,8 +17,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
-from galamedia.outcomes import is_failure, not_written
-from galamedia.urls import parse_article_url
+from galamedia.accounting.outcomes import is_failure, not_written
+from galamedia.rules.urls import parse_article_url
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from parsel import Selector
 from scrapy.http import Response
 
-from galamedia.dates import parse_period, parse_rfc822
-from galamedia.urls import canonical_article_url
+from galamedia.rules.dates import parse_period, parse_rfc822
+from galamedia.rules.urls import canonical_article_url
 
 # RSS 2.0 first, then Atom; parsel parses XML without expanding entities.
 RSS_ITEMS = "//channel/item"

@@ -12,9 +12,9 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FileFeedStorage
 
-from galamedia.jobdir import RESUMED_STAT
-from galamedia.outcomes import feed_published
-from galamedia.report import verdict
+from galamedia.accounting.outcomes import feed_published
+from galamedia.monitoring.report import verdict
+from galamedia.scheduling.jobdir import RESUMED_STAT
 
 logger = logging.getLogger(__name__)
 

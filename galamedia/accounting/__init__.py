@@ -1,0 +1,1 @@
+"""What becomes of every URL, what counts as a failure, and the run's verdict."""

@@ -1,0 +1,1 @@
+"""Feed storage and exporters: how items reach the user's files."""

@@ -1,0 +1,1 @@
+"""Pure rules: PRMN URLs, Indonesian dates and text, block pages, crawl arguments; no Scrapy."""

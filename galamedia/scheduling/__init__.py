@@ -1,0 +1,1 @@
+"""The request queue's edges: JOBDIR jobs that survive a kill, duplicates accounted."""
