@@ -24,7 +24,7 @@ from trafilatura.settings import set_date_params
 from benchmarks.clock import alternate, spread, summary
 from benchmarks.pages import generate
 from galamedia.pages.article import ArticlePage, Rejected, build_article
-from tests.pages_fixtures import load_cases
+from tests.helpers import load_cases
 
 # Generated pages are "fetched" after their publication: relative dates never arise on them.
 FETCHED_AT = datetime(2024, 6, 1, tzinfo=UTC)

@@ -85,8 +85,8 @@ STATE_PATH = ""
 STATE_OVERLAP_HOURS = 2.0
 # Exported articles published this recently (before the window's end) are fetched again for edits.
 REFRESH_HOURS = 48.0
-# The drift canary (galamedia/monitoring/drift.py): this run against the last DRIFT_HISTORY successful
-# ones, once there are DRIFT_MIN_RUNS of them; each threshold is documented there.
+# The drift canary (galamedia/monitoring/drift.py): this run against the last DRIFT_HISTORY
+# successful ones, once there are DRIFT_MIN_RUNS of them; each threshold is documented there.
 DRIFT_HISTORY = 10
 DRIFT_MIN_RUNS = 3
 DRIFT_RATE_DROP = 0.5
@@ -98,7 +98,7 @@ DRIFT_FAILURE_JUMP = 0.1
 RUN_REPORT = ""
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {"csv": "galamedia.export.exporters.CsvItemExporter"}
-# `-O out.jsonl` replaces the previous file only when the run succeeded (galamedia/export/storage.py).
+# `-O out.jsonl` replaces the previous file only when the run succeeded (export/storage.py).
 FEED_STORAGES = {
     "": "galamedia.export.storage.AtomicFileFeedStorage",
     "file": "galamedia.export.storage.AtomicFileFeedStorage",

@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from tests.test_discovery import in_window
-from tests.testsite import SINCE, UNTIL, TestSite
+from tests.helpers import SINCE, UNTIL, in_window, scrapy_crawl, setting_options
+from tests.testsite import TestSite
 
-ROOT = Path(__file__).parent.parent
-SCRAPY = str(Path(sys.executable).parent / "scrapy")
-# Politeness off: the local server is ours and the test must not wait.
 TAG_PAGE = "https://galamedia.pikiran-rakyat.com/tag/Rusia"
-FAST = [
-    *("-s", "DOWNLOAD_DELAY=0"),
-    *("-s", "AUTOTHROTTLE_ENABLED=False"),
-    *("-s", "RETRY_BACKOFF_BASE=0.01"),
-]
-
-
-def scrapy_crawl(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SCRAPY, "crawl", "articles", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_readme_command_writes_the_window_one_article_per_line(
@@ -41,7 +20,7 @@ def test_readme_command_writes_the_window_one_article_per_line(
 ) -> None:
     out = tmp_path / "out.jsonl"
     window = ["-a", f"base_url={standard.origin}", "-a", f"since={SINCE}", "-a", f"until={UNTIL}"]
-    completed = scrapy_crawl(*window, "-O", str(out), *FAST)
+    completed = scrapy_crawl(*window, "-O", str(out), *setting_options())
     assert completed.returncode == 0, completed.stderr
     lines = out.read_text(encoding="utf-8").splitlines()
     items = [json.loads(line) for line in lines]
@@ -95,7 +74,7 @@ def test_other_feed_formats(standard: TestSite, tmp_path: Path) -> None:
     urls = ",".join(standard.case_url(name) for name in ("wang-yi-classic", "listicle"))
     outputs = [tmp_path / f"out.{suffix}" for suffix in ("csv", "json", "xml")]
     feeds = [option for out in outputs for option in ("-O", str(out))]
-    completed = scrapy_crawl("-a", f"url={urls}", *feeds, *FAST)
+    completed = scrapy_crawl("-a", f"url={urls}", *feeds, *setting_options())
     assert completed.returncode == 0, completed.stderr
     csv_out, json_out, xml_out = outputs
     with csv_out.open(encoding="utf-8", newline="") as csv_file:

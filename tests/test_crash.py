@@ -8,9 +8,8 @@ import subprocess
 import threading
 from pathlib import Path
 
-from tests.test_cli import FAST, ROOT, SCRAPY
-from tests.test_discovery import in_window
-from tests.testsite import SINCE, UNTIL, Route, TestSite
+from tests.helpers import ROOT, SCRAPY, SINCE, UNTIL, in_window, setting_options
+from tests.testsite import Route, TestSite
 
 PREVIOUS = '{"article_id": "from the previous run"}\n'
 HELD = "wang-yi-classic"  # an article in the window whose answer the test holds back
@@ -20,7 +19,7 @@ def start_crawl(site: TestSite, out: Path, log: Path, *extra: str) -> subprocess
     window = ["-a", f"base_url={site.origin}", "-a", f"since={SINCE}", "-a", f"until={UNTIL}"]
     with log.open("ab") as stream:
         return subprocess.Popen(
-            [SCRAPY, "crawl", "articles", *window, "-O", str(out), *FAST, *extra],
+            [SCRAPY, "crawl", "articles", *window, "-O", str(out), *setting_options(), *extra],
             cwd=ROOT,
             stdout=stream,
             stderr=stream,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest_twisted
 
-from tests.crawl import crawl
+from tests.helpers import crawl
 from tests.testsite import Route, TestSite
 
 FIXTURE_ORIGIN = "https://galamedia.pikiran-rakyat.com"

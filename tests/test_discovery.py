@@ -2,39 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest_twisted
 
-from tests.crawl import crawl
-from tests.testsite import (
-    PER_PAGE,
-    SINCE,
-    UNTIL,
-    WINDOW_END,
-    WINDOW_START,
-    Route,
-    TestSite,
-    render_index,
-)
-
-
-def in_window(site: TestSite) -> set[str]:
-    """The ids of every article whose own page date lies in the standard window."""
-    generated = {
-        a.article_id
-        for a in site.generated.values()
-        if WINDOW_START <= a.published_at < WINDOW_END
-    }
-    stored = {
-        case.spec["expected"]["article_id"]
-        for case in site.cases.values()
-        if case.spec["expected"]
-        and WINDOW_START
-        <= datetime.fromisoformat(case.spec["expected"]["published_at"])
-        < WINDOW_END
-    }
-    return generated | stored
+from tests.helpers import SINCE, UNTIL, WINDOW_END, WINDOW_START, crawl, in_window
+from tests.testsite import PER_PAGE, Route, TestSite, render_index
 
 
 def index_pages(site: TestSite) -> list[str]:

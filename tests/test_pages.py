@@ -8,7 +8,7 @@ from datetime import UTC
 import pytest
 
 from galamedia.pages.article import ArticlePage, ArticlePart, Rejected, build_article, covers
-from tests.pages_fixtures import PageCase, load_cases
+from tests.helpers import PageCase, load_cases
 
 CASES = load_cases()
 ARTICLES = [case for case in CASES if case.spec["expected"] is not None]

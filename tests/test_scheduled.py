@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from galamedia.incremental.store import StateStore
-from tests.test_cli import FAST, ROOT, SCRAPY
-from tests.test_discovery import in_window
-from tests.testsite import SINCE, UNTIL, Route, TestSite, render_article, synthetic
+from tests.helpers import ROOT, SCRAPY, SINCE, UNTIL, in_window, setting_options
+from tests.testsite import Route, TestSite, render_article, synthetic
 
 
 def run(
@@ -22,7 +21,7 @@ def run(
     command = [SCRAPY, "crawl", "articles", "-a", f"base_url={site.origin}"]
     for argument in window:
         command += ["-a", argument]
-    command += ["-O", str(out), "-s", f"STATE_PATH={state}", *FAST, *settings]
+    command += ["-O", str(out), "-s", f"STATE_PATH={state}", *setting_options(), *settings]
     return subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False
     )

@@ -16,9 +16,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from tests.test_cli import ROOT
-from tests.test_discovery import in_window
-from tests.testsite import SINCE, UNTIL, TestSite
+from tests.helpers import ROOT, SINCE, UNTIL, in_window, setting_values, wait_until
+from tests.testsite import TestSite
 
 BIN = Path(sys.executable).parent
 
@@ -91,13 +90,15 @@ def test_deploy_and_schedule_on_scrapyd(standard: TestSite, scrapyd: str, tmp_pa
         base_url=standard.origin,
         since=SINCE,
         until=UNTIL,
-        setting=["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "RETRY_BACKOFF_BASE=0.01"],
+        setting=setting_values(),
     )["jobid"]
-    finished = threading.Event()
-    while not finished.wait(0.2):  # scrapyd has no push notification: ask until it is done
+
+    def finished() -> bool:
         jobs = call(f"{scrapyd}/listjobs.json?project=galamedia")
-        if any(entry["id"] == job for entry in jobs["finished"]):
-            finished.set()
+        return any(entry["id"] == job for entry in jobs["finished"])
+
+    # scrapyd has no push notification: ask until it is done
+    wait_until(finished, timeout=120, what=f"scrapyd job {job} finished")
     feed = tmp_path / "scrapyd" / "items" / "galamedia" / "articles" / f"{job}.jl"
     ids = {json.loads(line)["article_id"] for line in feed.read_text().splitlines()}
     assert ids == in_window(standard)

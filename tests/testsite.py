@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import itertools
 import socket
 import struct
 import threading
@@ -27,7 +26,7 @@ from typing import Self
 from urllib.parse import quote, urlsplit
 
 from galamedia.rules.dates import WIB
-from tests.pages_fixtures import PageCase, load_cases
+from tests.helpers import SINCE, UNTIL, WINDOW_END, WINDOW_START, PageCase, load_cases
 
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -338,11 +337,6 @@ class TestSite:
         assert isinstance(route, Route)
         return route
 
-    def gaps(self, path: str) -> list[float]:
-        """Seconds between successive requests for `path`."""
-        times = [t for p, t in zip(self.requests, self.times, strict=True) if p == path]
-        return [later - earlier for earlier, later in itertools.pairwise(times)]
-
     def wait_for(self, path: str, timeout: float = 30.0) -> bool:
         """Block until `path` has been requested (no sleeping: the server signals it)."""
         return self.arrived.setdefault(path, threading.Event()).wait(timeout)
@@ -413,10 +407,6 @@ class TestSite:
         return Handler
 
 
-# The window the standard site is built around, and its edges.
-SINCE, UNTIL = "2023-02-01", "2023-02-28"
-WINDOW_START = datetime(2023, 2, 1, tzinfo=WIB)
-WINDOW_END = datetime(2023, 3, 1, tzinfo=WIB)
 MINUTE = timedelta(minutes=1)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Self
 
@@ -13,7 +12,7 @@ from scrapy.http import HtmlResponse, Response
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from galamedia.accounting.outcomes import Rejection
-from galamedia.downloader.retry import backoff_seconds
+from galamedia.downloader.retry import backoff_seconds, pause
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ class IntegrityMiddleware:
             self.crawler.stats.inc_value(f"integrity/{problem}")
             raise Rejection(problem, "still so after the retries")
         attempt = int(request.meta.get("retry_times", 0))
-        await asyncio.sleep(backoff_seconds(attempt, self.backoff_base, self.backoff_max))
+        await pause(backoff_seconds(attempt, self.backoff_base, self.backoff_max))
         return retry
 
     def _redecoded(self, request: Request, response: HtmlResponse) -> HtmlResponse:

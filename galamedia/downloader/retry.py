@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 SLOW_DOWN_STATUSES = frozenset({429, 503})
 
 
+async def pause(seconds: float) -> None:
+    """Wait before a retry: the one place the downloader middlewares wait (tests record it)."""
+    await asyncio.sleep(seconds)
+
+
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """The wait before retry number `attempt + 1`: `base × 2ⁿ`, capped, with ±50 % jitter."""
     return min(cap, base * 2.0**attempt) * random.uniform(0.5, 1.5)
@@ -90,7 +95,7 @@ class BackoffRetryMiddleware:
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        await asyncio.sleep(wait)
+        await pause(wait)
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
@@ -99,7 +104,7 @@ class BackoffRetryMiddleware:
         wait = self._wait(request, None)
         retry = self._retry(request, exception)
         if retry is not None:
-            await asyncio.sleep(wait)
+            await pause(wait)
         return retry
 
     def _wait(self, request: Request, response: Response | None) -> float:

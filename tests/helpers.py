@@ -1,0 +1,210 @@
+"""What the tests share: the standard window, the stored page cases, crawls in process and in a
+subprocess, and waiting with a deadline. Test modules import from here, never from each other.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+from twisted.internet.defer import Deferred, inlineCallbacks
+
+from galamedia import settings
+from galamedia.rules.dates import WIB
+
+if TYPE_CHECKING:
+    from tests.testsite import TestSite
+
+ROOT = Path(__file__).parent.parent
+SCRAPY = str(Path(sys.executable).parent / "scrapy")
+PAGES = Path(__file__).parent / "pages"
+
+# The window the standard site (`tests.testsite.standard_site`) is built around, and its edges.
+SINCE, UNTIL = "2023-02-01", "2023-02-28"
+WINDOW_START = datetime(2023, 2, 1, tzinfo=WIB)
+WINDOW_END = datetime(2023, 3, 1, tzinfo=WIB)
+
+# Politeness off: the local server is ours and the tests must not wait.
+FAST: dict[str, Any] = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "RETRY_BACKOFF_BASE": 0.01,
+}
+
+
+def setting_values(values: Mapping[str, Any] = FAST) -> list[str]:
+    """Settings as `NAME=VALUE` strings, the form `scrapy crawl -s` and scrapyd take."""
+    return [f"{name}={value}" for name, value in values.items()]
+
+
+def setting_options(values: Mapping[str, Any] = FAST) -> list[str]:
+    """Settings as `-s NAME=VALUE` arguments for `scrapy crawl` in a subprocess."""
+    return [option for value in setting_values(values) for option in ("-s", value)]
+
+
+def scrapy_crawl(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`scrapy crawl articles …` from the project directory, as the README runs it."""
+    return subprocess.run(
+        [SCRAPY, "crawl", "articles", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def in_window(site: TestSite) -> set[str]:
+    """The ids of every article whose own page date lies in the standard window."""
+    generated = {
+        a.article_id
+        for a in site.generated.values()
+        if WINDOW_START <= a.published_at < WINDOW_END
+    }
+    stored = {
+        case.spec["expected"]["article_id"]
+        for case in site.cases.values()
+        if case.spec["expected"]
+        and WINDOW_START
+        <= datetime.fromisoformat(case.spec["expected"]["published_at"])
+        < WINDOW_END
+    }
+    return generated | stored
+
+
+def wait_until(
+    condition: Callable[[], Any], *, timeout: float, what: str, every: float = 0.2
+) -> Any:
+    """Ask `condition` every `every` seconds until it answers something true, and return it;
+    fail once `timeout` seconds have gone by without that (for what has no notification)."""
+    deadline = time.monotonic() + timeout
+    ticker = threading.Event()  # never set: its wait is the interval between two asks
+    while not (answer := condition()):
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: still not so after {timeout:g} s")
+        ticker.wait(every)
+    return answer
+
+
+# Stored pages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageCase:
+    """One stored case under `tests/pages/`: its pages, the URL they are served at, and the
+    expected outcome."""
+
+    name: str
+    directory: Path
+    spec: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.spec["url"])
+
+    @property
+    def fetched_at(self) -> datetime:
+        return datetime.fromisoformat(self.spec["fetched_at"])
+
+    @property
+    def is_multipage(self) -> bool:
+        return (self.directory / "page-1.html").exists()
+
+    @property
+    def page_files(self) -> list[Path]:
+        """The pages in order (one for a single page, `page-1.html`… for a split article)."""
+        if not self.is_multipage:
+            return [self.directory / "page.html"]
+        return sorted(self.directory.glob("page-[0-9]*.html"), key=lambda p: int(p.stem[5:]))
+
+    def response(self, path: Path, url: str | None = None) -> HtmlResponse:
+        return HtmlResponse(url=url or self.url, body=path.read_bytes())
+
+
+def load_cases() -> list[PageCase]:
+    return [
+        PageCase(directory.name, directory, json.loads((directory / "case.json").read_text()))
+        for directory in sorted(PAGES.iterdir())
+        if (directory / "case.json").exists()
+    ]
+
+
+# Crawls in process ----------------------------------------------------------------------
+
+
+def project_settings(**overrides: Any) -> dict[str, Any]:
+    """`galamedia/settings.py` as `scrapy crawl` reads it, with the tests' overrides."""
+    ours = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
+    return {**ours, **FAST, "LOG_LEVEL": "INFO", **overrides}
+
+
+@dataclass(frozen=True)
+class Download:
+    """A request as it reached the downloader: its download slot, and that slot's delay then
+    (the delay Scrapy keeps between this request and the slot's previous one)."""
+
+    url: str
+    slot: str
+    delay: float
+
+    @property
+    def path(self) -> str:
+        """The path with its query, as the test site records it."""
+        parts = urlsplit(self.url)
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+class CrawlResult:
+    def __init__(self, crawler: Crawler, items: list[Any], downloads: list[Download]) -> None:
+        self.crawler = crawler
+        self.items = items
+        self.downloads = downloads
+        """Every request in the order it reached the downloader, retries included."""
+
+    def stat(self, key: str) -> Any:
+        assert self.crawler.stats is not None
+        return self.crawler.stats.get_value(key)
+
+    def stats_with_prefix(self, prefix: str) -> dict[str, Any]:
+        assert self.crawler.stats is not None
+        return {k: v for k, v in self.crawler.stats.get_stats().items() if k.startswith(prefix)}
+
+
+@inlineCallbacks
+def crawl(settings: dict[str, Any] | None = None, **spider_args: Any) -> Deferred[CrawlResult]:
+    """Crawl with the project's settings (politeness off unless `settings` says otherwise),
+    collecting the items and the schedule the downloader kept."""
+    # imported here, not with this module: the test site (run alone, and by the benchmarks)
+    # imports this module for the stored pages, and needs no spider
+    from galamedia.spiders.articles import ArticlesSpider  # noqa: PLC0415
+
+    crawler = get_crawler(ArticlesSpider, project_settings(**(settings or {})))
+    items: list[Any] = []
+    downloads: list[Download] = []
+
+    def collect(item: Any) -> None:
+        items.append(item)
+
+    def reached(request: Request) -> None:
+        assert crawler.engine is not None
+        downloader = crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        downloads.append(Download(request.url, key, downloader.slots[key].delay))
+
+    crawler.signals.connect(collect, signal=signals.item_scraped)
+    crawler.signals.connect(reached, signal=signals.request_reached_downloader)
+    yield crawler.crawl(**spider_args)
+    return CrawlResult(crawler, items, downloads)
