@@ -23,7 +23,8 @@ from trafilatura.settings import set_date_params
 
 from benchmarks.clock import alternate, spread, summary
 from benchmarks.pages import generate
-from galamedia.pages.article import ArticlePage, Rejected, build_article
+from galamedia.accounting.outcomes import Rejection
+from galamedia.pages.article import ArticlePage, build_article
 from tests.helpers import load_cases
 
 # Generated pages are "fetched" after their publication: relative dates never arise on them.
@@ -119,8 +120,9 @@ def fixture_pages() -> list[CorpusPage]:
 
 def ours(page: CorpusPage) -> Extracted:
     response = HtmlResponse(url=page.url, body=page.html)
-    part = ArticlePage(response, fetched_at=page.fetched_at).parse()
-    if isinstance(part, Rejected):
+    try:
+        part = ArticlePage(response, fetched_at=page.fetched_at).parse()
+    except Rejection:
         return Extracted(None, None, "")
     item = build_article([part], page_count=part.page_count)
     return Extracted(item.title, item.published_at, item.body)

@@ -36,11 +36,16 @@ HTTPCACHE_ENABLED = False
 ITEM_PIPELINES = {
     "galamedia.pipelines.ValidateArticlePipeline": 100,
     "galamedia.pipelines.DeduplicateArticlePipeline": 200,
-    # off unless STATE_PATH is set
+    # off unless STATE_PATH is set (galamedia.incremental.state.IncrementalState)
     "galamedia.incremental.pipeline.IncrementalPipeline": 300,
 }
 EXTENSIONS = {
-    "galamedia.monitoring.report.RunReport": 500,
+    # Judges the run when the spider closes, before the feed storage (Scrapy's FeedExporter, 0)
+    # and everything else that acts on the verdict: so its priority comes first.
+    "galamedia.accounting.verdict.RunVerdict": -100,
+    # Opens and locks STATE_PATH as the crawl is set up; off without it.
+    "galamedia.incremental.state.IncrementalState": -90,
+    "galamedia.monitoring.report.RunReporter": 500,
     "galamedia.monitoring.progress.Progress": 510,
 }
 # A progress line per site this often (seconds); 0 turns it off.

@@ -174,7 +174,7 @@ def test_sites_and_sources(
 ) -> None:
     arguments = parse_arguments(raw, now=NOW)
     assert arguments.origins == origins
-    assert arguments.sources == sources
+    assert tuple(map(str, arguments.sources)) == sources
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from galamedia.monitoring.drift import Thresholds, warnings
+from galamedia.monitoring.drift import Thresholds, find_drift
 
 
 def run(listed: float = 100.0, failed: float = 0.02, **coverage: float) -> dict[str, Any]:
@@ -38,7 +38,7 @@ USUAL = [run(), run(listed=90), run(listed=110)]
 def test_drift_warnings(
     current: dict[str, Any], recent: list[dict[str, Any]], expected: list[str]
 ) -> None:
-    found = warnings(current, recent, Thresholds())
+    found = find_drift(current, recent, Thresholds())
     assert len(found) == len(expected)
     for warning, start in zip(found, expected, strict=True):
         assert warning.startswith(start)

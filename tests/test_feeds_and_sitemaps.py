@@ -130,18 +130,18 @@ def test_rss_and_atom_entries() -> None:
             "<published>2023-02-22T20:08:00+07:00</published></entry></feed>"
         ).encode(),
     )
-    assert parse_feed(rss).is_feed
-    assert [(e.url, e.published_at) for e in parse_feed(rss).entries] == [
+    assert parse_feed(rss).understood
+    assert [(e.url, e.start) for e in parse_feed(rss).entries] == [
         (f"{ORIGIN}/nasional/pr-01234567/a", wib(2023, 2, 22, 20, 8))
     ]
-    assert [(e.url, e.published_at) for e in parse_feed(atom).entries] == [
+    assert [(e.url, e.start) for e in parse_feed(atom).entries] == [
         (f"{ORIGIN}/nasional/pr-07654321/b", wib(2023, 2, 22, 20, 8))
     ]
 
 
 def test_a_page_that_is_no_feed_or_sitemap_is_told_apart() -> None:
     page = XmlResponse(url=f"{ORIGIN}/feed", body=b"<html><body><p>Halaman</p></body></html>")
-    assert not parse_feed(page).is_feed
-    assert not parse_sitemap(page, max_size=10_000_000).is_sitemap
+    assert not parse_feed(page).understood
+    assert not parse_sitemap(page, max_size=10_000_000).understood
     empty = XmlResponse(url=f"{ORIGIN}/feed", body=b'<rss version="2.0"><channel/></rss>')
-    assert parse_feed(empty).is_feed
+    assert parse_feed(empty).understood

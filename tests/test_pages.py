@@ -7,7 +7,9 @@ from datetime import UTC
 
 import pytest
 
-from galamedia.pages.article import ArticlePage, ArticlePart, Rejected, build_article, covers
+from galamedia.accounting.outcomes import Rejection
+from galamedia.pages.article import ArticlePage, ArticlePart, build_article, covers
+from galamedia.rules.blocks import block_marker
 from tests.helpers import PageCase, load_cases
 
 CASES = load_cases()
@@ -17,9 +19,15 @@ MULTIPAGE = [case for case in ARTICLES if case.is_multipage]
 REJECTED = [case for case in CASES if case.spec["expected"] is None]
 
 
-def parse(case: PageCase, file_name: str, url: str | None = None) -> ArticlePart | Rejected:
+def parse(case: PageCase, file_name: str, url: str | None = None) -> ArticlePart | Rejection:
+    """The page as a crawl sees it: block pages turned away first (the downloader's check)."""
     response = case.response(case.directory / file_name, url)
-    return ArticlePage(response, fetched_at=case.fetched_at).parse()
+    if marker := block_marker(response.text, status=response.status, mitigated=False):
+        return Rejection("blocked", marker)
+    try:
+        return ArticlePage(response, fetched_at=case.fetched_at).parse()
+    except Rejection as rejection:
+        return rejection
 
 
 def parse_part(case: PageCase, file_name: str, url: str | None = None) -> ArticlePart:
@@ -78,7 +86,7 @@ def test_page_one_is_not_a_whole_view(case: PageCase) -> None:
 @pytest.mark.parametrize("case", REJECTED, ids=lambda case: case.name)
 def test_not_an_article(case: PageCase) -> None:
     result = parse(case, "page.html")
-    assert isinstance(result, Rejected)
+    assert isinstance(result, Rejection)
     assert result.reason == case.spec["rejected"]
 
 

@@ -18,11 +18,23 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
 
+from galamedia.signals import not_written
+
 logger = logging.getLogger(__name__)
+
+REQUEST_KIND = "galamedia_kind"
+"""Request meta: what the spider asked for (`listing`, `article` …; see the spider's table)."""
+LISTING_KINDS = frozenset({"listing", "robots", "sitemap", "feed"})
+"""Request kinds whose loss leaves the walk incomplete."""
 
 
 class Rejection(IgnoreRequest):
-    """A response the crawl will not use, with the reason it is counted under."""
+    """A response the crawl will not use, with the reason it is counted under.
+
+    Raised by the downloader middlewares (a block page, a page still cut after the retries),
+    which sends the request to its errback, and by the page objects (a soft 404, a page with
+    no body), which the spider accounts for.
+    """
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
@@ -57,13 +69,6 @@ FAILURE_REASONS = frozenset(
 def is_failure(reason: str) -> bool:
     """True when `reason` means the article was lost (an HTTP error status counts too)."""
     return reason in FAILURE_REASONS or reason.startswith("http_")
-
-
-feed_published = object()
-"""Signal sent when a file feed replaced its target: `path`."""
-
-not_written = object()
-"""Signal sent for every discovered URL that does not become an item: `url`, `reason`, `detail`."""
 
 
 def record(crawler: Crawler, url: str, reason: str, detail: str) -> None:

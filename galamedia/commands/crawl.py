@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
 from scrapy.spiderloader import get_spider_loader
 
-from galamedia.incremental.store import StateBusyError, StateStore
-from galamedia.rules.arguments import ArgumentError
+from galamedia.accounting.verdict import RunVerdict
+from galamedia.incremental.store import StateBusyError, ensure_free
+from galamedia.rules.arguments import ArgumentError, ChecksArguments
 
 EXIT_FAILED_RUN = 1
 EXIT_BAD_ARGUMENTS = 2
@@ -18,7 +20,8 @@ EXIT_BAD_ARGUMENTS = 2
 
 class Command(ScrapyCrawlCommand):
     """Scrapy's `crawl` with honest exit codes: 0 the run succeeded, 1 it failed (see
-    `report.verdict`), 2 a bad spider argument (one line, before any request).
+    `RunVerdict`), 2 a bad spider argument or a state file in use (one line, before any
+    request).
 
     Stock `scrapy crawl` exits 0 even when the crawl was blocked or lost its articles.
     """
@@ -31,7 +34,7 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or crawler.stats.get_value("run/verdict") != "ok":
+        if self.crawler_process.bootstrap_failed or not _succeeded(crawler):
             self.exitcode = EXIT_FAILED_RUN
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -43,13 +46,17 @@ class Command(ScrapyCrawlCommand):
             return  # Scrapy's own usage error follows
         assert self.settings is not None
         spider_class = get_spider_loader(self.settings).load(args[0])
-        check = getattr(spider_class, "check_arguments", None)
-        if check is None:
-            return
         try:
-            check(opts.spargs)
+            if issubclass(spider_class, ChecksArguments):
+                spider_class.check_arguments(opts.spargs)
             if state_path := self.settings.get("STATE_PATH"):
-                StateStore(Path(state_path)).close()  # refuse now if another run holds it
+                ensure_free(Path(state_path))  # refuse now if another run holds it
         except (ArgumentError, StateBusyError) as error:
             sys.stderr.write(f"error: {error}\n")
             raise SystemExit(EXIT_BAD_ARGUMENTS) from None
+
+
+def _succeeded(crawler: Crawler) -> bool:
+    """Whether the crawl was judged, and judged a success (a crawl that never closed was not)."""
+    owner = RunVerdict.of(crawler)
+    return owner.is_judged and owner.verdict.ok

@@ -14,8 +14,10 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
 from galamedia.accounting.outcomes import Rejection
-from galamedia.rules.blocks import CHECKED_FLAG, block_marker
+from galamedia.rules.arguments import CrawlArguments
+from galamedia.rules.blocks import block_marker
 from galamedia.rules.urls import parse_article_url
+from galamedia.signals import crawl_planned
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +36,18 @@ class BlockDetectionMiddleware:
         self.close_after = crawler.settings.getint("BLOCKED_CLOSE_AFTER")
         self.in_a_row: Counter[str] = Counter()
         self.given_up: set[str] = set()
+        self.sites: frozenset[str] = frozenset()
+        """The hosts the crawl is for (from the spider's plan)."""
         self._closing: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.crawl_planned, signal=crawl_planned)
+        return middleware
+
+    def crawl_planned(self, arguments: CrawlArguments) -> None:
+        self.sites = frozenset(arguments.allowed_hosts)
 
     def process_request(self, request: Request) -> None:
         host = urlsplit(request.url).hostname or ""
@@ -55,7 +64,6 @@ class BlockDetectionMiddleware:
             # or a site that blocks its articles but not its index would never be given up.
             if response.status < 400 and parse_article_url(request.url) is not None:
                 self.in_a_row[host] = 0
-            response.flags.append(CHECKED_FLAG)  # the page object need not look again
             return response
         self.in_a_row[host] += 1
         self.crawler.stats.inc_value("blocked/responses")
@@ -70,8 +78,7 @@ class BlockDetectionMiddleware:
         logger.error(
             "%s: %d block pages in a row: leaving this site alone", host, self.close_after
         )
-        sites = set(getattr(self.crawler.spider, "allowed_domains", None) or [host])
-        if sites <= self.given_up and self._closing is None:
+        if (self.sites or {host}) <= self.given_up and self._closing is None:
             self._closing = deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="blocked")
             )

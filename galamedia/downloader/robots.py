@@ -12,6 +12,9 @@ from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import deferred_from_coro
 
+from galamedia.rules.arguments import CrawlArguments
+from galamedia.signals import crawl_planned
+
 logger = logging.getLogger(__name__)
 
 CLOSE_REASON = "robots_unavailable"
@@ -38,6 +41,15 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     `robots_unavailable`. A 4xx (no robots.txt) still allows everything (§2.3.1.3).
     """
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.sites: frozenset[str] = frozenset()
+        """The hosts the crawl is for (from the spider's plan)."""
+        crawler.signals.connect(self.crawl_planned, signal=crawl_planned)
+
+    def crawl_planned(self, arguments: CrawlArguments) -> None:
+        self.sites = frozenset(arguments.allowed_hosts)
+
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status < 500:
             await super()._parse_robots(response, netloc, request)
@@ -59,5 +71,5 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             waiting.callback(parser)
         self._stats.inc_value("robotstxt/unavailable")
         # One site of several: the others go on. The only site: nothing left to do.
-        if len(getattr(self.crawler.spider, "allowed_domains", None) or []) <= 1:
+        if len(self.sites) <= 1:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))

@@ -12,9 +12,9 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FileFeedStorage
 
-from galamedia.accounting.outcomes import feed_published
-from galamedia.monitoring.report import verdict
+from galamedia.accounting.verdict import RunVerdict
 from galamedia.scheduling.jobdir import RESUMED_STAT
+from galamedia.signals import feed_published
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
     Workaround: stock `-O` truncates the previous export when the crawl starts, so a crash
     destroys it and leaves a partial one (an invalid `.json` array). Here the previous file
     stays intact until the new export is complete: the rename (atomic on one file system)
-    happens only when the run succeeded (see `report.verdict`). A failed run leaves its items
+    happens only when the run succeeded (its `RunVerdict`). A failed run leaves its items
     in `out.jsonl.partial` for inspection; a killed one leaves that file half-written, and the
     next run starts it afresh. `-o` (append) copies the previous file first, so it is atomic too.
     """
@@ -91,12 +91,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         if self.crawler is not None:
             self.crawler.signals.send_catch_log(feed_published, path=self.path)
 
-    def _problems(self) -> list[str]:
+    def _problems(self) -> tuple[str, ...]:
         if self.crawler is None:  # built without a crawler: nothing to judge by
-            return []
-        settings = self.crawler.settings
-        return verdict(
-            self.crawler.stats.get_stats(),
-            max_failed_ratio=settings.getfloat("FAILED_ARTICLES_MAX_RATIO"),
-            allowed_failures=settings.getint("FAILED_ARTICLES_ALLOWED"),
-        )
+            return ()
+        return RunVerdict.of(self.crawler).verdict.problems

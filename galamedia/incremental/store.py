@@ -90,7 +90,7 @@ class StateStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _acquire_lock(Path(f"{path}.lock"))
+        self._lock = _acquire_lock(_lock_path(path))
         self._db = sqlite3.connect(path, isolation_level=None)  # autocommit; explicit txns
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
@@ -216,8 +216,20 @@ class _Transaction:
         self.db.execute("ROLLBACK" if kind else "COMMIT")
 
 
-def _acquire_lock(path: Path) -> IO[str]:
-    handle = path.open("a+", encoding="utf-8")
+def ensure_free(path: Path) -> None:
+    """Raise `StateBusyError` if another run holds the state file at `path`; touches nothing
+    (no database, no lock file is created), so a bad command line leaves no trace."""
+    lock = _lock_path(path)
+    if lock.exists():
+        _acquire_lock(lock, "r").close()
+
+
+def _lock_path(path: Path) -> Path:
+    return Path(f"{path}.lock")
+
+
+def _acquire_lock(path: Path, mode: str = "a+") -> IO[str]:
+    handle = path.open(mode, encoding="utf-8")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -227,6 +239,8 @@ def _acquire_lock(path: Path) -> IO[str]:
         raise StateBusyError(
             f"{path.with_suffix('')} is in use by another run ({holder})"
         ) from None
+    if mode == "r":
+        return handle
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()}\n")

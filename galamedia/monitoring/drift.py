@@ -45,7 +45,7 @@ class Thresholds:
         )
 
 
-def warnings(
+def find_drift(
     current: Mapping[str, Any], recent: Sequence[Mapping[str, Any]], limits: Thresholds
 ) -> list[str]:
     """What in `current` departs from `recent` (run summaries with `rates` and `coverage`)."""

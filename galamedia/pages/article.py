@@ -14,9 +14,10 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from scrapy.http import TextResponse
 
+from galamedia.accounting.outcomes import Rejection
 from galamedia.items import Article
 from galamedia.pages.body import Body, extract_body
-from galamedia.rules.blocks import CHECKED_FLAG, block_marker, weak_marker
+from galamedia.rules.blocks import weak_marker
 from galamedia.rules.dates import find_date_text, parse_date, parse_iso, to_iso
 from galamedia.rules.text import (
     label_value,
@@ -35,8 +36,8 @@ TITLE = (
     ".read__title",  # either, markup unknown
 )
 TITLE_META = (
-    'meta[property="og:title"]::attr(content)',
-    'meta[name="twitter:title"]::attr(content)',
+    'meta[property="og:title"]::attr(content)',  # every PRMN page
+    'meta[name="twitter:title"]::attr(content)',  # a template without Open Graph
 )
 DATE_META = (
     'meta[name="pubdate"]::attr(content)',  # PRMN template
@@ -46,63 +47,63 @@ DATE_META = (
 VISIBLE_DATE = (
     "div.read__info__date",  # classic layout: `- 22 Februari 2023, 20:08 WIB`
     "span.date_detail",  # 2026 layout: `2 Februari 2026, 05:34 WIB`
-    ".read__info time",
-    ".read__date",
+    ".read__info time",  # a drifted layout with a `<time>` in the info bar
+    ".read__date",  # a drifted layout with the date outside the info bar
 )
 AUTHOR = (
     'div.read__info__author a[href*="/author/"]',  # both layouts
     'a[href*="/author/"]',  # author link outside the known wrapper
 )
-AUTHOR_META = ('meta[name="author"]::attr(content)',)
+AUTHOR_META = ('meta[name="author"]::attr(content)',)  # PRMN template; the site's name at times
 EDITOR = ("div.read__info__author span.read_contributor",)  # 2026 layout, by the writer
 # Elsewhere the footer lines' markup is unknown: their text is found instead (`FOOTER_LINES`).
 FOOTER_LABELS = ("Editor", "Sumber")
 FOOTER_LINES = "//body//text()[contains(., 'Editor') or contains(., 'Sumber')]"
 BREADCRUMB_LINKS = (
     "ul.breadcrumb__wrap li.breadcrumb__item a",  # both layouts
-    ".breadcrumb a",
+    ".breadcrumb a",  # a breadcrumb without the list classes
 )
-SECTION_META = ('meta[property="article:section"]::attr(content)',)
+SECTION_META = ('meta[property="article:section"]::attr(content)',)  # a page without breadcrumb
 TAGS = (
     "ul.tag__list li h4 a",  # classic layout
-    "ul.tag__list li a",
+    "ul.tag__list li a",  # classic layout without the `h4`
     "section.read__tagging div.tag a",  # 2026 layout
-    "section.read__tagging a",
+    "section.read__tagging a",  # 2026 layout without the `div.tag`
 )
-TAG_META = ('meta[property="article:tag"]::attr(content)',)
+TAG_META = ('meta[property="article:tag"]::attr(content)',)  # a page without a tag list
 PHOTO = "div.photo"  # the lead photo block, both layouts
 LEAD_IMAGE = (  # inside PHOTO
     "div.photo__img img",  # both layouts
-    "img",
+    "img",  # a photo block without the `photo__img` wrapper
     "amp-img",  # AMP copy
 )
 IMAGE_META = (
-    'meta[property="og:image"]::attr(content)',
-    'meta[name="twitter:image"]::attr(content)',
+    'meta[property="og:image"]::attr(content)',  # every PRMN page
+    'meta[name="twitter:image"]::attr(content)',  # a template without Open Graph
 )
 # `src` last: lazy loading keeps the real URL in a data attribute and a placeholder in `src`.
 IMAGE_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "src")
 CAPTION = (  # inside PHOTO
     "div.photo__caption",  # both layouts
-    "figcaption",
+    "figcaption",  # a photo block marked up as a `<figure>`
 )
 BODY_CONTAINER = (
     "article.read__content",  # both layouts (`read__content clearfix`)
     "div.read__content",  # 2026 layout wrapper
-    '[itemprop="articleBody"]',
+    '[itemprop="articleBody"]',  # a template with schema.org microdata
     "div.amp-article-body, div.read__article",  # AMP copies
-    "article",
+    "article",  # a drifted layout that keeps an `<article>`
 )
 ARTICLE_PAGING = (
     "div.paging--article a.paging__link",  # classic layout
-    "div.read__paging a",
-    "div.paging a",
+    "div.read__paging a",  # classic layout: the paging's outer wrapper
+    "div.paging a",  # a paging block without the `--article` modifier
 )
 CANONICAL = (
-    'link[rel="canonical"]::attr(href)',
-    'meta[property="og:url"]::attr(content)',
+    'link[rel="canonical"]::attr(href)',  # every PRMN page, AMP copies included
+    'meta[property="og:url"]::attr(content)',  # a template without a canonical link
 )
-JSON_LD = 'script[type="application/ld+json"]::text'
+JSON_LD = 'script[type="application/ld+json"]::text'  # never seen on PRMN; used when there
 JSON_LD_ARTICLE_TYPES = frozenset(
     {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
 )
@@ -110,15 +111,6 @@ JSON_LD_ARTICLE_TYPES = frozenset(
 NOT_FOUND_MARKERS = ("404", "tidak ditemukan", "not found", "tidak tersedia")
 IMAGE_PLACEHOLDERS = ("data:", "about:", "javascript:")
 IMAGE_PLACEHOLDER_NAMES = ("blank.", "lazy", "placeholder", "loading.", "spacer.")
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A response that is not an article page, and why."""
-
-    reason: str
-    """`blocked`, `soft_404`, `no_body`, `not_article_url` or `http_{status}`."""
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,30 +161,29 @@ class ArticlePage:
         self.fetched_at = fetched_at
         self._problems: list[str] = []
 
-    def parse(self) -> ArticlePart | Rejected:
-        """The page's fields, or why the page is not an article page."""
-        text = self.response.text
-        mitigated = self.response.headers.get(b"cf-mitigated") == b"challenge"
+    def parse(self) -> ArticlePart:
+        """The page's fields; raises `Rejection` with the reason it is not an article page.
+
+        Block pages never get here: the downloader's `BlockDetectionMiddleware` turns them
+        away. Only a sign that counts on a page without body text is looked for here.
+        """
         status = self.response.status
-        checked = CHECKED_FLAG in self.response.flags
-        if not checked and (marker := block_marker(text, status=status, mitigated=mitigated)):
-            return Rejected("blocked", f"block page ({marker})")
         if status >= 400:
-            return Rejected(f"http_{status}", "error page")
+            raise Rejection(f"http_{status}", "error page")
         url = self._article_url()
         if url is None:
-            return Rejected("not_article_url", f"no article URL for {self.response.url}")
+            raise Rejection("not_article_url", f"no article URL for {self.response.url}")
         body = self._known_body()
         if body is None:
             # No text where articles keep it: a block or not-found page, else unknown markup.
-            if marker := weak_marker(text):
-                return Rejected("blocked", f"block page ({marker!r})")
+            if marker := weak_marker(self.response.text):
+                raise Rejection("blocked", f"block page ({marker!r})")
             heading = normalize_space(" ".join(self._sel.css("title::text, h1 ::text").getall()))
             if any(word in heading.lower() for word in NOT_FOUND_MARKERS):
-                return Rejected("soft_404", f"not-found page ({heading[:80]!r})")
+                raise Rejection("soft_404", f"not-found page ({heading[:80]!r})")
             body = self._fallback_body()
         if not body.paragraphs:
-            return Rejected("no_body", "no body text (video, gallery or empty article)")
+            raise Rejection("no_body", "no body text (video, gallery or empty article)")
         jsonld = self._jsonld_article()
         caption, credit = self._caption()
         published_at, published_at_raw = self._published(jsonld)
@@ -426,6 +417,11 @@ class ArticlePage:
     def _first_value(self, queries: Sequence[str]) -> str | None:
         values = self._values(queries)
         return values[0] if values else None
+
+
+def published_at(parts: Sequence[ArticlePart]) -> datetime | None:
+    """When the article was published: the date of the first part that has one."""
+    return next((part.published_at for part in parts if part.published_at), None)
 
 
 def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:

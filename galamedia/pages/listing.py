@@ -1,4 +1,4 @@
-"""Listing pages (`/indeks-berita` and its pages): article links, their dates, the next page."""
+"""Listing pages (index, kanal, tag) and the one listing-entry type every source gives."""
 
 from __future__ import annotations
 
@@ -20,37 +20,52 @@ ITEMS = (
 )
 ITEM_LINK = (
     "a.latest__link::attr(href)",  # the headline link
-    "h2.latest__title a::attr(href)",
+    "h2.latest__title a::attr(href)",  # the headline link without its class
     ".latest__img a::attr(href)",  # the thumbnail link
-    'a[href*="/pr-"]::attr(href)',
+    'a[href*="/pr-"]::attr(href)',  # a drifted teaser: any article link in it
 )
 ITEM_DATE = (
     "date.latest__date",  # a `<date>` element: `22 Februari 2023, 20:08 WIB`
-    ".latest__date",
-    "time",
+    ".latest__date",  # the date in another element
+    "time",  # a drifted teaser with a `<time>`
 )
-NEXT_LINK = "a.paging__link--next"
+NEXT_LINK = "a.paging__link--next"  # every listing
 # From page 4 on the template has two `--next` anchors; the real one reads `Next`.
 NEXT_TEXTS = ("next", "selanjutnya", "berikutnya", "»", "›")
-PAGING_LINKS = "a.paging__link::attr(href)"
+PAGING_LINKS = "a.paging__link::attr(href)"  # numbered pages, when no next link is there
 
 
 @dataclass(frozen=True, slots=True)
 class ListingEntry:
-    """One article teaser on a listing page."""
+    """A URL some listing names (a teaser, a feed item, a sitemap entry), with the span of
+    publication times it can stand for: one moment for a dated teaser, a day or a month for a
+    sitemap."""
 
     url: str
-    """The article URL in canonical form (a legacy URL is kept as it is: it redirects)."""
-    published_at: datetime | None
-    """The teaser's date (minute precision), or None when it shows none that parses."""
+    """An article URL in canonical form (a legacy URL is kept as it is: it redirects), or, in
+    a sitemap index, a child sitemap's URL."""
+    start: datetime | None
+    """Earliest publication time it can hold (None: unknown)."""
+    end: datetime | None
+    """Latest time it was published or modified (None: unknown)."""
+
+    @classmethod
+    def dated(cls, url: str, moment: datetime | None) -> ListingEntry:
+        """An entry listed with one publication time (a teaser, a feed item)."""
+        return cls(url, moment, moment)
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """What one listing page holds."""
+    """What one listing document holds: an index, kanal or tag page, a feed, a sitemap."""
 
     entries: tuple[ListingEntry, ...]
-    next_url: str | None
+    next_url: str | None = None
+    """The listing's next page (index, kanal and tag listings)."""
+    is_index: bool = False
+    """A sitemap index: its entries are child sitemaps, not articles."""
+    understood: bool = True
+    """False for a document that is not of the kind asked for (an HTML page at `/feed`)."""
 
 
 class ListingPage:
@@ -66,7 +81,7 @@ class ListingPage:
             for item in self.response.css(query):
                 url = self._item_url(item.css(",".join(ITEM_LINK)).getall())
                 if url and url not in entries:
-                    entries[url] = ListingEntry(url, self._item_date(item))
+                    entries[url] = ListingEntry.dated(url, self._item_date(item))
             if entries:
                 break
         return Listing(tuple(entries.values()), self._next_url())

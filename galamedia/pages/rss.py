@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from parsel import Selector
 from scrapy.http import Response
 
+from galamedia.pages.listing import Listing, ListingEntry
 from galamedia.rules.dates import parse_period, parse_rfc822
 from galamedia.rules.urls import canonical_article_url
 
-# RSS 2.0 first, then Atom; parsel parses XML without expanding entities.
-RSS_ITEMS = "//channel/item"
-ATOM_ENTRIES = "//*[local-name()='entry']"
-
-
+# Both are read; parsel parses XML without expanding entities.
+RSS_ITEMS = "//channel/item"  # RSS 2.0, the form feed lists give for PRMN sites
+ATOM_ENTRIES = "//*[local-name()='entry']"  # Atom, whatever its namespace prefix
+# A document without either root is no feed at all (an HTML page, say).
 FEED_ROOTS = "/rss/channel | /*[local-name()='feed']"
 
 
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    url: str
-    published_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedContent:
-    is_feed: bool
-    """False for a document that is no RSS or Atom feed (an HTML page, say)."""
-    entries: tuple[FeedEntry, ...]
-
-
-def parse_feed(response: Response) -> FeedContent:
+def parse_feed(response: Response) -> Listing:
     """The feed's article entries, in feed order."""
     selector = Selector(body=response.body, type="xml")
     entries = []
@@ -48,5 +32,5 @@ def parse_feed(response: Response) -> FeedContent:
     found = []
     for link, published in entries:
         if url := canonical_article_url(response.urljoin(link.strip())):
-            found.append(FeedEntry(url, published))
-    return FeedContent(bool(selector.xpath(FEED_ROOTS)), tuple(found))
+            found.append(ListingEntry.dated(url, published))
+    return Listing(tuple(found), understood=bool(selector.xpath(FEED_ROOTS)))

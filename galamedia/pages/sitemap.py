@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from parsel import Selector
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
+from galamedia.pages.listing import Listing, ListingEntry
 from galamedia.rules.dates import day_span, parse_period
 from galamedia.rules.urls import canonical_article_url, date_in_name, is_legacy_article_url
 
@@ -19,28 +17,7 @@ NEWS_DATES = "//*[local-name()='url'][*[local-name()='news']]"
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-@dataclass(frozen=True, slots=True)
-class SitemapEntry:
-    """A child sitemap or an article URL, with the span of time it may cover."""
-
-    url: str
-    start: datetime | None
-    """Earliest publication time it can hold (None: unknown)."""
-    end: datetime | None
-    """Latest time it was modified or published (None: unknown)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SitemapContent:
-    """What one sitemap file lists."""
-
-    is_index: bool
-    entries: tuple[SitemapEntry, ...]
-    is_sitemap: bool = True
-    """False for a document that is no sitemap at all (an HTML error page, say)."""
-
-
-def parse_sitemap(response: Response, *, max_size: int) -> SitemapContent:
+def parse_sitemap(response: Response, *, max_size: int) -> Listing:
     """Scrapy's sitemap parser (no entity expansion), with each entry's dates."""
     body = response.body
     if body[:2] == _GZIP_MAGIC:
@@ -58,16 +35,16 @@ def parse_sitemap(response: Response, *, max_size: int) -> SitemapContent:
             continue
         period = parse_period(news.get(entry["loc"]) or entry.get("lastmod") or "")
         entries.append(
-            SitemapEntry(url, period[0] if period else None, period[1] if period else None)
+            ListingEntry(url, period[0] if period else None, period[1] if period else None)
         )
-    return SitemapContent(
-        sitemap.type == "sitemapindex",
+    return Listing(
         tuple(entries),
-        is_sitemap=sitemap.type in ("urlset", "sitemapindex"),
+        is_index=sitemap.type == "sitemapindex",
+        understood=sitemap.type in ("urlset", "sitemapindex"),
     )
 
 
-def _child(url: str, lastmod: str | None) -> SitemapEntry:
+def _child(url: str, lastmod: str | None) -> ListingEntry:
     """A child sitemap holds nothing after its `lastmod`, nothing outside its name's date."""
     modified = parse_period(lastmod) if lastmod else None
     named = date_in_name(url)
@@ -75,7 +52,7 @@ def _child(url: str, lastmod: str | None) -> SitemapEntry:
     end = modified[1] if modified else (span[1] if span else None)
     if span and end:
         end = min(end, span[1])
-    return SitemapEntry(url, span[0] if span else None, end)
+    return ListingEntry(url, span[0] if span else None, end)
 
 
 def _news_dates(body: bytes) -> dict[str, str]:

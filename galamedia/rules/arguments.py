@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from galamedia.rules.dates import WIB
-from galamedia.rules.urls import canonical_article_url, is_legacy_article_url
+from galamedia.rules.urls import canonical_article_url, is_legacy_article_url, source_path
 
 DEFAULT_BASE_URL = "https://galamedia.pikiran-rakyat.com"
 DEFAULT_HOURS = 24
@@ -46,6 +47,23 @@ _TAG = re.compile(r"tag:(\S.{0,80})")
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """One way into a site: `index`, `sitemap`, `feed`, or a `kanal` or `tag` listing."""
+
+    kind: str
+    name: str = ""
+    """The kanal's slug or the tag's name; empty for the others."""
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+    @property
+    def path(self) -> str:
+        """Where on a site this way in starts."""
+        return source_path(self.kind, self.name)
+
+
+@dataclass(frozen=True, slots=True)
 class CrawlArguments:
     """What one crawl is asked to do."""
 
@@ -59,7 +77,7 @@ class CrawlArguments:
     urls: tuple[str, ...] = field(default=())
     """Article URLs to fetch directly, in canonical form (no discovery, no window)."""
 
-    sources: tuple[str, ...] = ("index",)
+    sources: tuple[Source, ...] = (Source("index"),)
     """Ways into each site: `index`, `sitemap`, `feed`, `kanal:<slug>`, `tag:<Tag>`."""
 
     @property
@@ -72,6 +90,15 @@ class CrawlArguments:
         """The hosts this crawl may request."""
         origins = self.urls or self.origins
         return tuple(dict.fromkeys(urlsplit(url).hostname or "" for url in origins))
+
+
+@runtime_checkable
+class ChecksArguments(Protocol):
+    """A spider that checks its `-a` arguments before the crawl starts: the `crawl` command
+    calls it first, so a bad argument is one line and exit code 2, before any request."""
+
+    @classmethod
+    def check_arguments(cls, raw: Mapping[str, str]) -> CrawlArguments: ...
 
 
 NAMES = frozenset({"base_url", "sites", "source", "since", "until", "url"})
@@ -124,15 +151,13 @@ def _sites(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
-def _sources(value: str) -> tuple[str, ...]:
+def _sources(value: str) -> tuple[Source, ...]:
     sources = []
     for source in (part.strip() for part in value.split(",") if part.strip()):
-        if (
-            source in ("index", "sitemap", "feed")
-            or _KANAL.fullmatch(source)
-            or _TAG.fullmatch(source)
-        ):
-            sources.append(source)
+        if source in ("index", "sitemap", "feed"):
+            sources.append(Source(source))
+        elif listing := _KANAL.fullmatch(source) or _TAG.fullmatch(source):
+            sources.append(Source(source.split(":", 1)[0], listing[1]))
         else:
             raise ArgumentError("source", f"{source!r} is not one of {', '.join(SOURCES)}")
     if not sources:

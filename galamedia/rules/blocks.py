@@ -23,8 +23,6 @@ WEAK_MARKERS = (
 BLOCK_TITLES = frozenset(
     {"just a moment...", "access denied", "attention required! | cloudflare", "403 forbidden"}
 )
-CHECKED_FLAG = "block-checked"
-"""Response flag: the block markers were looked for already (downloader middleware)."""
 _TITLE = re.compile(r"<title[^>]*>\s*([^<]{1,80}?)\s*</title>", re.IGNORECASE)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # `/{kanal}/pr-{id}/{slug}`; AMP copies put `amp/` before `pr-` (sibling sites) and some
 # templates put it first. Kanal slugs may contain hyphens (`bandung-raya`, `citizen-report`).
@@ -95,6 +95,24 @@ def date_in_name(url: str) -> tuple[int, int, int | None] | None:
     if match is None:
         return None
     return int(match["year"]), int(match["month"]), int(match["day"]) if match["day"] else None
+
+
+INDEX_PATH = "/indeks-berita"
+FEED_PATH = "/feed"
+ROBOTS_PATH = "/robots.txt"
+SITEMAP_PATH = "/sitemap.xml"
+"""Where a site's sitemaps are when its robots.txt names none."""
+
+
+def source_path(kind: str, name: str = "") -> str:
+    """Where a way into a site starts: the index, a kanal (`bandung-raya`) or a tag listing,
+    the feed, or, for the sitemaps, robots.txt (which names them)."""
+    paths = {"index": INDEX_PATH, "feed": FEED_PATH, "sitemap": ROBOTS_PATH}
+    if kind == "kanal":
+        return f"/{name}"
+    if kind == "tag":
+        return f"/tag/{quote(name)}"
+    return paths[kind]
 
 
 def page_number(url: str) -> int | None:

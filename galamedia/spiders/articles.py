@@ -1,11 +1,11 @@
-"""The `articles` spider: walks the index (or takes article URLs) and yields one item each."""
+"""The `articles` spider: walks the sites' listings (or takes article URLs), one item each."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
-from urllib.parse import quote
+from typing import Any, Self
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -13,31 +13,53 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from galamedia.accounting.outcomes import failure_reason, record
-from galamedia.incremental.pipeline import Incremental
+from galamedia.accounting.outcomes import REQUEST_KIND, Rejection, failure_reason, record
+from galamedia.incremental.state import IncrementalState
 from galamedia.items import Article
-from galamedia.monitoring.progress import WalkProgress
-from galamedia.pages.article import (
-    ArticlePage,
-    ArticlePart,
-    Rejected,
-    build_article,
-    covers,
-)
-from galamedia.pages.listing import ListingPage
+from galamedia.pages.article import ArticlePage, ArticlePart, build_article, covers, published_at
+from galamedia.pages.listing import Listing, ListingEntry, ListingPage
 from galamedia.pages.rss import parse_feed
 from galamedia.pages.sitemap import parse_sitemap
 from galamedia.rules.arguments import CrawlArguments, Window, parse_arguments
-from galamedia.rules.dates import parse_iso
-from galamedia.rules.urls import page_number, parse_article_url
+from galamedia.rules.dates import to_iso
+from galamedia.rules.urls import SITEMAP_PATH, page_number, parse_article_url
+from galamedia.signals import article_listed, crawl_planned, listing_read
 
-INDEX_PATH = "/indeks-berita"
-FEED_PATH = "/feed"
-SITEMAP_PATH = "/sitemap.xml"
 # Outcomes after which an article page is worth fetching from its second source, the AMP copy.
 INCOMPLETE = frozenset({"truncated", "empty"})
 SECOND_SOURCE = "galamedia_second_source"
 """Request meta: (URL, reason, detail) of the page whose AMP copy this request fetches."""
+# Error statuses an article page may answer with after the retries: the page object accounts
+# them as `http_<status>` among the pages fetched (block pages never get that far).
+ARTICLE_META: Mapping[str, Any] = {"handle_httpstatus_list": [403, 503]}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKind:
+    """How one kind of request is made: where its response and its failure go."""
+
+    callback: str
+    errback: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+REQUESTS: Mapping[str, RequestKind] = {
+    # ways into a site; losing one leaves the walk incomplete (`LISTING_KINDS`)
+    "listing": RequestKind("parse_listing", "listing_failed"),  # index, kanal, tag pages
+    "robots": RequestKind(
+        "parse_robots_txt",
+        "listing_failed",
+        {"handle_httpstatus_list": [404], "dont_obey_robotstxt": True},
+    ),
+    "sitemap": RequestKind("parse_sitemap", "listing_failed"),
+    "feed": RequestKind("parse_feed", "listing_failed"),
+    # an article: its page, its `?page=all` view, its next page, its AMP copy
+    "article": RequestKind("parse_article", "article_failed", ARTICLE_META),
+    "all_pages": RequestKind("parse_all_pages", "all_pages_failed", ARTICLE_META),
+    "next_page": RequestKind("parse_next_page", "next_page_failed", ARTICLE_META),
+}
+# The request that opens each kind of source.
+_FIRST_REQUEST = {"sitemap": "robots", "feed": "feed"}
 
 
 class ArticlesSpider(Spider):
@@ -49,21 +71,16 @@ class ArticlesSpider(Spider):
 
     name = "articles"
 
-    # Block pages come as 403 or 503 (after the retries): let them reach the page object,
-    # which tells a challenge from a plain error, so both are counted by their reason.
-    ARTICLE_META: ClassVar[dict[str, Any]] = {"handle_httpstatus_list": [403, 503]}
-
-    incremental: Incremental | None = None
-    """The run's incremental state, when `STATE_PATH` is set."""
-
     def __init__(self, **kwargs: str) -> None:
         self.arguments = self.check_arguments(kwargs)
         self._explicit_since = "since" in kwargs
         super().__init__()
         self.allowed_domains = list(self.arguments.allowed_hosts)
+        self.sitemap_max_size = 0
+        self._state: IncrementalState | None = None
+        self._discovery: Window | None = self.arguments.window
         self._listing_pages_seen: set[str] = set()
         self._articles_requested: set[str] = set()
-        self.progress = WalkProgress()
 
     @classmethod
     def check_arguments(cls, raw: Mapping[str, str]) -> CrawlArguments:
@@ -75,52 +92,38 @@ class ArticlesSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        opened = Incremental.open(
-            crawler.settings, spider.arguments, explicit_since=spider._explicit_since
-        )
-        if opened is not None:
-            spider.incremental, spider.arguments = opened
+        spider.sitemap_max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         return spider
 
-    @property
-    def walk(self) -> Window | None:
-        """The publication times the index is walked for (wider with the incremental state)."""
-        window = self.arguments.window
-        if window is None or self.incremental is None:
-            return window
-        return self.incremental.walk(window)
-
     async def start(self) -> AsyncIterator[Request]:
+        self._state = self.crawler.get_extension(IncrementalState)
+        if self._state is not None:
+            self.arguments = self._state.settle(
+                self.arguments, explicit_since=self._explicit_since
+            )
+        window = self.arguments.window
+        # With the state, listings are read further back, to catch late edits.
+        self._discovery = (
+            self._state.discovery_window(window) if window and self._state else window
+        )
+        self.crawler.signals.send_catch_log(crawl_planned, arguments=self.arguments)
         if self.arguments.urls:
             for url in self.arguments.urls:
                 yield self._article_request(url)
             return
         for origin in self.arguments.origins:
             for source in self.arguments.sources:
-                yield self._source_request(origin, source)
+                # Never filtered as already seen: a resumed job walks its listings again for
+                # what is new since.
+                kind = _FIRST_REQUEST.get(source.kind, "listing")
+                yield self._request(
+                    kind,
+                    origin + source.path,
+                    dont_filter=True,
+                    cb_kwargs={"origin": origin} if kind == "robots" else None,
+                )
 
-    def _source_request(self, origin: str, source: str) -> Request:
-        """The first request of one way into a site. Never filtered as already seen: a
-        resumed job walks its listings again for what is new since."""
-        if source == "sitemap":
-            return Request(
-                f"{origin}/robots.txt",
-                callback=self.parse_robots_txt,
-                errback=self.index_failed,
-                dont_filter=True,
-                meta={"handle_httpstatus_list": [404], "dont_obey_robotstxt": True},
-                cb_kwargs={"origin": origin},
-            )
-        if source == "feed":
-            return Request(
-                f"{origin}{FEED_PATH}",
-                callback=self.parse_feed,
-                errback=self.index_failed,
-                dont_filter=True,
-            )
-        kind, _, name = source.partition(":")
-        path = {"index": INDEX_PATH, "kanal": f"/{name}", "tag": f"/tag/{quote(name)}"}[kind]
-        return self._index_request(origin + path, dont_filter=True)
+    # Listings ------------------------------------------------------------------------------
 
     def parse_robots_txt(self, response: Response, origin: str) -> Iterator[Request]:
         """The sitemaps robots.txt names on this site, else `/sitemap.xml`."""
@@ -130,67 +133,22 @@ class ArticlesSpider(Spider):
             if url.startswith(origin + "/")
         ]
         for url in named or [f"{origin}{SITEMAP_PATH}"]:
-            yield Request(url, callback=self.parse_sitemap, errback=self.index_failed)
+            yield self._request("sitemap", url)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        window = self.walk
-        assert window is not None  # sitemaps are read only for a window
         self._count("sitemaps")
-        max_size = int(self.settings.getint("DOWNLOAD_MAXSIZE"))
-        content = parse_sitemap(response, max_size=max_size)
-        if not content.is_sitemap:
-            self._count("listing_failed")
-            self.logger.error("%s is not a sitemap: walk incomplete", response.url)
-            return
-        for entry in content.entries:
-            if not self._may_be_in(window, entry.start, entry.end):
-                continue
-            if content.is_index:
-                yield Request(entry.url, callback=self.parse_sitemap, errback=self.index_failed)
-            else:
-                yield from self._discovered(entry.url, entry.start)
+        listing = parse_sitemap(response, max_size=self.sitemap_max_size)
+        yield from self._follow(response, listing, expected="a sitemap")
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
-        window = self.walk
-        assert window is not None  # feeds are read only for a window
         self._count("listing_pages")
-        feed = parse_feed(response)
-        if not feed.is_feed:
-            self._count("listing_failed")
-            self.logger.error("%s is not an RSS or Atom feed: walk incomplete", response.url)
-            return
-        for entry in feed.entries:
-            if self._may_be_in(window, entry.published_at, entry.published_at):
-                yield from self._discovered(entry.url, entry.published_at)
+        yield from self._follow(response, parse_feed(response), expected="an RSS or Atom feed")
 
-    def _may_be_in(self, window: Window, start: datetime | None, end: datetime | None) -> bool:
-        """Whether what a listing entry dates (a teaser, a sitemap and its span) can be in the
-        window; the rest is counted. An entry without a date is looked at."""
-        if start is not None and start >= window.end:
-            self._count("listing/newer_than_window")
-            return False
-        if end is not None and end < window.start:
-            self._count("listing/older_than_window")
-            return False
-        return True
-
-    def _discovered(self, url: str, listed_at: datetime | None) -> Iterator[Request]:
-        """An article URL found inside the window: fetched once, unless the state says not."""
-        self._count("listing/in_window")
-        self.progress.reached(url, listed_at)
-        if url in self._articles_requested:  # listed twice, or found by two sources
-            self._record(url, "duplicate", "listed again")
-        elif self.incremental and self.incremental.is_settled(url, listed_at):
-            self._record(url, "already_exported", "exported, older than REFRESH_HOURS")
-        else:
-            yield self._article_request(url)
-
-    def parse_index(self, response: Response) -> Iterator[Request]:
-        window = self.walk
-        assert window is not None  # the index is walked only for a window
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        """An index, kanal or tag listing page: its teasers, then its next page."""
         self._listing_pages_seen.add(response.url)
         self._count("listing_pages")
-        self.progress.listing_page(response.url)
+        self.crawler.signals.send_catch_log(listing_read, url=response.url)
         if not isinstance(response, TextResponse):
             self._count("listing_failed")
             self.logger.error("listing page %s is not HTML: walk incomplete", response.url)
@@ -206,12 +164,10 @@ class ArticlesSpider(Spider):
             else:
                 self.logger.info("listing page %s lists no articles: its end", response.url)
             return
-        for entry in listing.entries:
-            if self._may_be_in(window, entry.published_at, entry.published_at):
-                yield from self._discovered(entry.url, entry.published_at)
-        if all(
-            e.published_at is not None and e.published_at < window.start for e in listing.entries
-        ):
+        yield from self._follow(response, listing, expected="a listing")
+        window = self._discovery
+        assert window is not None  # listings are read only for a window
+        if all(entry.end is not None and entry.end < window.start for entry in listing.entries):
             self.logger.info("index page %s lies before the window: walk done", response.url)
         elif listing.next_url is None:
             self.logger.info("index page %s has no next page: walk done", response.url)
@@ -220,16 +176,71 @@ class ArticlesSpider(Spider):
                 "index page %s links back to %s: walk done", response.url, listing.next_url
             )
         else:
-            yield self._index_request(listing.next_url)
+            yield self._request("listing", listing.next_url)
 
-    def index_failed(self, failure: Failure) -> None:
-        """An index page that cannot be read leaves the walk incomplete: the run fails."""
+    def listing_failed(self, failure: Failure) -> None:
+        """A listing that cannot be read leaves the walk incomplete: the run fails."""
         request: Request = failure.request  # type: ignore[attr-defined]
         reason, detail = failure_reason(failure)
         self._count("listing_failed")
         self.logger.error(
             "index page %s unreadable (%s: %s): walk incomplete", request.url, reason, detail
         )
+
+    def _follow(self, response: Response, listing: Listing, *, expected: str) -> Iterator[Request]:
+        """What a listing names inside the window: child sitemaps to read, articles to fetch."""
+        if not listing.understood:
+            self._count("listing_failed")
+            self.logger.error("%s is not %s: walk incomplete", response.url, expected)
+            return
+        window = self._discovery
+        assert window is not None  # listings are read only for a window
+        for entry in listing.entries:
+            if not self._may_be_in(window, entry):
+                continue
+            if listing.is_index:
+                yield self._request("sitemap", entry.url)
+            else:
+                yield from self._discovered(entry)
+
+    def _may_be_in(self, window: Window, entry: ListingEntry) -> bool:
+        """Whether what a listing entry dates (a teaser, a sitemap and its span) can be in the
+        window; the rest is counted. An entry without a date is looked at."""
+        if entry.start is not None and entry.start >= window.end:
+            self._count("listing/newer_than_window")
+            return False
+        if entry.end is not None and entry.end < window.start:
+            self._count("listing/older_than_window")
+            return False
+        return True
+
+    def _discovered(self, entry: ListingEntry) -> Iterator[Request]:
+        """An article URL found inside the window: fetched once, unless the state says not."""
+        self._count("listing/in_window")
+        self.crawler.signals.send_catch_log(article_listed, url=entry.url, listed_at=entry.start)
+        if entry.url in self._articles_requested:  # listed twice, or found by two sources
+            self._record(entry.url, "duplicate", "listed again")
+        elif self._state and self._state.is_settled(entry.url, entry.start):
+            self._record(entry.url, "already_exported", "exported, older than REFRESH_HOURS")
+        else:
+            yield self._article_request(entry.url)
+
+    # Articles ------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Request | Article]:
+        url = parse_article_url(response.url)
+        if url is not None and url.is_amp and SECOND_SOURCE not in response.meta:
+            # An AMP copy reached through a redirect: the canonical page is the article.
+            self._count("pages_fetched")
+            yield self._request("article", url.canonical)
+            return
+        part = self._parse_part(response)
+        if part is None:
+            return
+        if part.page_count == 1:
+            yield from self._deliver([part], page_count=1)
+        else:
+            yield self._request("all_pages", part.url.page("all"), cb_kwargs={"first": part})
 
     def article_failed(self, failure: Failure) -> Iterator[Request]:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -243,51 +254,25 @@ class ArticlesSpider(Spider):
             # The page keeps coming cut short: its AMP copy holds the same article.
             self._count("second_source")
             self.logger.warning("%s is %s: trying its AMP copy", request.url, reason)
-            yield Request(
-                article.amp,
-                callback=self.parse_article,
-                errback=self.article_failed,
-                meta={**self.ARTICLE_META, SECOND_SOURCE: (request.url, reason, detail)},
+            yield self._request(
+                "article", article.amp, meta={SECOND_SOURCE: (request.url, reason, detail)}
             )
             return
         self._record(request.url, reason, detail)
-
-    def parse_article(self, response: Response) -> Iterator[Request | Article]:
-        part = self._parse_part(response)
-        if part is None:
-            return
-        if part.url.is_amp and SECOND_SOURCE not in response.meta:
-            # reached through a redirect: the canonical page is the article
-            yield Request(
-                part.url.canonical,
-                callback=self.parse_article,
-                errback=self.article_failed,
-                meta=self.ARTICLE_META,
-            )
-        elif part.page_count == 1:
-            yield from self._emit(build_article([part], page_count=1))
-        else:
-            yield Request(
-                part.url.page("all"),
-                callback=self.parse_all_pages,
-                errback=self.walk_after_error,
-                cb_kwargs={"first": part},
-                meta=self.ARTICLE_META,
-            )
 
     def parse_all_pages(
         self, response: Response, first: ArticlePart
     ) -> Iterator[Request | Article]:
         view = self._parse_part(response)
         if view is not None and covers(first, view):
-            yield from self._emit(build_article([view], page_count=first.page_count))
+            yield from self._deliver([view], page_count=first.page_count)
         else:
-            yield from self._walk(first, reason="page_all_incomplete")
+            yield from self._page_by_page(first, reason="page_all_incomplete")
 
-    def walk_after_error(self, failure: Failure) -> Iterator[Request]:
+    def all_pages_failed(self, failure: Failure) -> Iterator[Request]:
         request: Request = failure.request  # type: ignore[attr-defined]
         self.logger.warning("?page=all failed for %s: %s", request.url, failure.value)
-        yield from self._walk(request.cb_kwargs["first"], reason="page_all_failed")
+        yield from self._page_by_page(request.cb_kwargs["first"], reason="page_all_failed")
 
     def parse_next_page(
         self, response: Response, parts: list[ArticlePart]
@@ -299,72 +284,78 @@ class ArticlesSpider(Spider):
         parts = [*parts, part]
         seen = {p.next_page_url for p in parts[:-1]}
         if part.next_page_url and part.next_page_url not in seen:
-            yield self._page_request(part.next_page_url, parts)
+            yield self._request("next_page", part.next_page_url, cb_kwargs={"parts": parts})
         else:
-            yield from self._emit(build_article(parts, page_count=len(parts)))
+            yield from self._deliver(parts, page_count=len(parts))
 
-    def page_failed(self, failure: Failure) -> None:
+    def next_page_failed(self, failure: Failure) -> None:
         request: Request = failure.request  # type: ignore[attr-defined]
         self._drop_incomplete(
             request.cb_kwargs["parts"][0], f"page {request.url} failed: {failure.value}"
         )
 
-    def _emit(self, article: Article) -> Iterator[Article]:
-        window = self.walk
-        published = parse_iso(article.published_at) if article.published_at else None
-        if window is not None and published is not None and published not in window:
-            self._record(article.url, "out_of_window", f"published {article.published_at}")
-            return
-        yield article
-
-    def _walk(self, first: ArticlePart, *, reason: str) -> Iterator[Request]:
+    def _page_by_page(self, first: ArticlePart, *, reason: str) -> Iterator[Request]:
+        """The `?page=all` view did not hold the article: fetch its pages one by one."""
         self._count(reason)
         if first.next_page_url is None:
             self._drop_incomplete(first, "no link to page 2")
             return
-        yield self._page_request(first.next_page_url, [first])
+        yield self._request("next_page", first.next_page_url, cb_kwargs={"parts": [first]})
+
+    def _deliver(self, parts: Sequence[ArticlePart], *, page_count: int) -> Iterator[Article]:
+        """The article, if it was published inside the window (an undated one goes on to
+        validation, which drops it)."""
+        published = published_at(parts)
+        window = self._discovery
+        if window is not None and published is not None and published not in window:
+            self._record(parts[0].url.canonical, "out_of_window", f"published {to_iso(published)}")
+            return
+        yield build_article(parts, page_count=page_count)
 
     def _drop_incomplete(self, first: ArticlePart, why: str) -> None:
         self._record(first.url.canonical, "incomplete", f"its body would be incomplete: {why}")
-
-    def _index_request(self, url: str, *, dont_filter: bool = False) -> Request:
-        return Request(
-            url, callback=self.parse_index, errback=self.index_failed, dont_filter=dont_filter
-        )
-
-    def _article_request(self, url: str) -> Request:
-        self._articles_requested.add(url)
-        self._count("requested")
-        return Request(
-            url, callback=self.parse_article, errback=self.article_failed, meta=self.ARTICLE_META
-        )
-
-    def _page_request(self, url: str, parts: list[ArticlePart]) -> Request:
-        return Request(
-            url,
-            callback=self.parse_next_page,
-            errback=self.page_failed,
-            cb_kwargs={"parts": parts},
-            meta=self.ARTICLE_META,
-        )
 
     def _parse_part(self, response: Response) -> ArticlePart | None:
         self._count("pages_fetched")
         if not isinstance(response, TextResponse):
             content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-            self._reject(response, Rejected("not_html", content_type))
+            self._record(response.url, "not_html", content_type)
             return None
-        result = ArticlePage(response, fetched_at=datetime.now(UTC)).parse()
-        if isinstance(result, Rejected):
-            self._reject(response, result)
+        try:
+            part = ArticlePage(response, fetched_at=datetime.now(UTC)).parse()
+        except Rejection as rejection:
+            self._record(response.url, rejection.reason, rejection.detail)
             return None
-        for problem in result.problems:
+        for problem in part.problems:
             self._count(f"problems/{problem.split(':', 1)[0]}")
             self.logger.warning("%s: %s", response.url, problem)
-        return result
+        return part
 
-    def _reject(self, response: Response, rejected: Rejected) -> None:
-        self._record(response.url, rejected.reason, rejected.detail)
+    # Requests and accounting ---------------------------------------------------------------
+
+    def _article_request(self, url: str) -> Request:
+        self._articles_requested.add(url)
+        self._count("requested")
+        return self._request("article", url)
+
+    def _request(
+        self,
+        kind: str,
+        url: str,
+        *,
+        dont_filter: bool = False,
+        meta: Mapping[str, Any] | None = None,
+        cb_kwargs: dict[str, Any] | None = None,
+    ) -> Request:
+        how = REQUESTS[kind]
+        return Request(
+            url,
+            callback=getattr(self, how.callback),
+            errback=getattr(self, how.errback),
+            meta={**how.meta, REQUEST_KIND: kind, **(meta or {})},
+            cb_kwargs=cb_kwargs,
+            dont_filter=dont_filter,
+        )
 
     def _record(self, url: str, reason: str, detail: str) -> None:
         record(self.crawler, url, reason, detail)
