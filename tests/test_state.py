@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from galamedia.incremental.store import StateBusyError, StateStore, content_hash
+from galamedia.incremental.store import StateBusyError, StateStore, content_hash, ensure_free
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 ARTICLE = {
@@ -89,3 +89,16 @@ def test_a_second_run_on_the_same_file_is_refused(store: StateStore) -> None:
         StateBusyError, match=r"state\.sqlite is in use by another run \(pid \d+\)"
     ):
         StateStore(store.path)
+
+
+def test_checking_the_lock_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "state.sqlite"
+    ensure_free(path)  # nobody holds it, and nothing is made
+    assert not (tmp_path / "state").exists()
+
+
+def test_checking_the_lock_sees_a_running_run(store: StateStore) -> None:
+    with pytest.raises(StateBusyError, match=r"in use by another run \(pid \d+\)"):
+        ensure_free(store.path)
+    store.close()
+    ensure_free(store.path)  # released with the store

@@ -1,4 +1,4 @@
-"""Progress on long work: a line per site every `PROGRESS_INTERVAL` seconds."""
+"""Progress on long work: a line per site every `PROGRESS_INTERVAL` seconds, and at the end."""
 
 from __future__ import annotations
 
