@@ -30,6 +30,13 @@ class Article:
     """The date text exactly as found (meta content or the visible date line), before
     normalising."""
 
+    updated_at: str | None = None
+    """When the article was last updated, as the page says (`article:modified_time`, JSON-LD
+    `dateModified` or a visible `Diperbarui:` line): ISO 8601 in WIB, or null."""
+
+    updated_at_raw: str | None = None
+    """The update date text exactly as found, or null."""
+
     author: str | None
     """The writer's name, or null."""
 
@@ -79,6 +86,11 @@ class Article:
 
     crawled_at: str
     """When the article was fetched: ISO 8601 in UTC (`2026-11-27T06:11:03+00:00`)."""
+
+    field_layers: dict[str, str] = field(default_factory=dict)
+    """Which layer supplied each extracted field: field name → the selector or source it came
+    from (`"title": "h1.read__title"`, `"title": "JSON-LD headline"`). A field without a
+    value is absent. The run's counts of these show when the site's template changed."""
 
     revision: int | None = None
     """With the incremental state on (`STATE_PATH`): 1 the first time the article is exported,

@@ -99,6 +99,7 @@ DRIFT_FIELD_MIN = 0.5
 DRIFT_FIELD_DROP = 0.3
 DRIFT_MIN_ITEMS = 5
 DRIFT_FAILURE_JUMP = 0.1
+DRIFT_FALLBACK_RISE = 0.5
 # Where the JSON run report goes; empty: beside the first file feed (`out.jsonl.report.json`).
 RUN_REPORT = ""
 FEED_EXPORT_ENCODING = "utf-8"

@@ -91,4 +91,5 @@ def test_other_feed_formats(standard: TestSite, tmp_path: Path) -> None:
     for article_id, item in items.items():
         assert json.loads(rows[article_id]["tags"]) == item["tags"]
         assert json.loads(rows[article_id]["related_urls"]) == item["related_urls"]
+        assert json.loads(rows[article_id]["field_layers"]) == item["field_layers"]
         assert rows[article_id]["body"] == item["body"]

@@ -42,3 +42,39 @@ def test_drift_warnings(
     assert len(found) == len(expected)
     for warning, start in zip(found, expected, strict=True):
         assert warning.startswith(start)
+
+
+def layered(parsed: int = 50, **fallbacks: float) -> dict[str, Any]:
+    """A run summary with the share of articles each field got from a fallback layer."""
+    shares = {"title": 0.0, "body": 0.0, "published_at": 0.0, **fallbacks}
+    return {**run(), "counts": {"articles_parsed": parsed}, "fallbacks": shares}
+
+
+TEMPLATE_AS_USUAL = [layered(), layered(), layered(title=0.02)]
+
+
+@pytest.mark.parametrize(
+    ("current", "recent", "expected"),
+    [
+        (layered(), TEMPLATE_AS_USUAL, []),
+        (layered(title=0.3), TEMPLATE_AS_USUAL, []),  # some pages differ: not a redesign
+        (
+            layered(title=1.0, body=1.0),
+            TEMPLATE_AS_USUAL,
+            ["fields served by fallbacks: title 100% (usual 0%), body 100% (usual 0%)"],
+        ),
+        (layered(parsed=2, title=1.0), TEMPLATE_AS_USUAL, []),  # too few articles to judge
+        (layered(title=1.0), TEMPLATE_AS_USUAL[:2], []),  # not enough history yet
+        # the site has been on another template for a while: that is its usual now
+        (layered(title=1.0), [layered(title=1.0)] * 3, []),
+        # runs from before the layers were recorded count as the template's own
+        (layered(title=1.0), [run()] * 3, ["fields served by fallbacks: title 100% (usual 0%)"]),
+    ],
+)
+def test_drift_warns_when_fields_move_to_fallback_layers(
+    current: dict[str, Any], recent: list[dict[str, Any]], expected: list[str]
+) -> None:
+    found = find_drift(current, recent, Thresholds())
+    assert len(found) == len(expected), found
+    for warning, start in zip(found, expected, strict=True):
+        assert warning.startswith(start)

@@ -36,8 +36,13 @@ def parse_part(case: PageCase, file_name: str, url: str | None = None) -> Articl
     return part
 
 
-def check_item(case: PageCase, parts: list[ArticlePart], page_count: int) -> None:
-    item = asdict(build_article(parts, page_count=page_count))
+def check_item(
+    case: PageCase,
+    parts: list[ArticlePart],
+    page_count: int,
+    paging: ArticlePart | None = None,
+) -> None:
+    item = asdict(build_article(parts, page_count=page_count, paging=paging))
     assert item.pop("crawled_at") == case.fetched_at.astimezone(UTC).isoformat()
     assert item.pop("revision") is None  # set only by the incremental state
     assert item == case.spec["expected"]
@@ -72,7 +77,7 @@ def test_split_article_all_pages_view(case: PageCase) -> None:
     view = parse_part(case, "page-all.html", f"{case.url}?page=all")
     assert first.page_count == len(case.page_files)
     assert covers(first, view)
-    check_item(case, [view], first.page_count)
+    check_item(case, [view], first.page_count, paging=first)
 
 
 @pytest.mark.parametrize("case", MULTIPAGE, ids=lambda case: case.name)
@@ -103,4 +108,7 @@ def test_every_variant_the_issue_lists_is_stored() -> None:
         "baca-juga-spellings", "ads-inside-paragraphs", "inline-figure-and-img-comments",
         "div-paragraphs", "end-mark-spaced", "listicle", "multipage", "challenge-403",
         "access-denied-200", "video-page", "soft-404", "date-mismatch", "jsonld-date",
+        "classic-video", "classic-gallery", "new-layout-video", "new-layout-gallery",
+        "drifted-video", "drifted-gallery", "drifted-article", "drifted-multipage",
+        "end-mark-then-update", "end-mark-spaced-then-update", "chrome-only-body",
     }  # fmt: skip

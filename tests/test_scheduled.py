@@ -165,3 +165,57 @@ def test_the_canary_warns_when_a_field_suddenly_goes_missing(
     drift = report(out)["drift"]
     assert any(warning.startswith("`author` is filled on") for warning in drift)
     assert "drift: `author` is filled on" in completed.stderr
+
+
+def test_an_update_after_the_end_mark_is_revision_2_with_exactly_the_new_text(
+    standard: TestSite, tmp_path: Path
+) -> None:
+    state, window = tmp_path / "state.sqlite", (f"since={SINCE}", f"until={UNTIL}")
+    article = standard.generated["900000003"]
+    closed = (*article.paragraphs[:-1], article.paragraphs[-1] + "***")
+    marked = dataclasses.replace(article, paragraphs=closed)
+    standard.generated[article.article_id] = marked
+    standard.routes[article.path] = Route(body=render_article(marked))
+    first = run(standard, tmp_path / "1.jsonl", state, *window)
+    assert first.returncode == 0, first.stderr
+    assert items(tmp_path / "1.jsonl")["900000003"]["body"] == "\n\n".join(article.paragraphs)
+
+    update = "Pembaruan: Hingga Rabu (1/3/2023) pukul 09.00 WIB, jalan sudah dibuka kembali."
+    edit(standard, "900000003", update)  # appended after the paragraph closed by `***`
+    second = run(standard, tmp_path / "2.jsonl", state, *window)
+    assert second.returncode == 0, second.stderr
+    emitted = items(tmp_path / "2.jsonl")
+    assert list(emitted) == ["900000003"]
+    assert emitted["900000003"]["revision"] == 2
+    assert emitted["900000003"]["body"] == "\n\n".join((*article.paragraphs, update))
+
+
+def test_the_canary_warns_when_the_template_changes_between_runs(
+    standard: TestSite, tmp_path: Path
+) -> None:
+    state, window = tmp_path / "state.sqlite", (f"since={SINCE}", f"until={UNTIL}")
+    # every run looks at the whole window again, as a daily re-check would
+    again = ("-s", "REFRESH_HOURS=1000")
+    for number in range(3):  # the usual: the site as we know it
+        usual = run(standard, tmp_path / f"{number}.jsonl", state, *window, settings=again)
+        assert usual.returncode == 0, usual.stderr
+        assert report(tmp_path / f"{number}.jsonl")["fallbacks"]["title"] == 0.0
+    # the redesign: every `read__*` class of the article pages is gone
+    for path, route in standard.routes.items():
+        if "/pr-" in path and isinstance(route, Route):
+            route.body = route.body.replace(b"read__", b"konten-")
+
+    redesigned = run(standard, tmp_path / "new.jsonl", state, *window, settings=again)
+    assert redesigned.returncode == 0, redesigned.stderr
+    after = report(tmp_path / "new.jsonl")
+    # the fallbacks read the very same articles: nothing changed, nothing exported again …
+    assert after["counts"]["items_written"] == 0
+    assert after["counts"]["not_written"]["unchanged"] == after["counts"]["articles_parsed"]
+    # … and the canary says where they came from
+    assert after["fallbacks"]["title"] == 1.0
+    assert after["fallbacks"]["body"] == 1.0
+    (warning,) = [w for w in after["drift"] if w.startswith("fields served by fallbacks:")]
+    assert "title 100% (usual 0%)" in warning
+    assert "body 100% (usual 0%)" in warning
+    assert "drift: fields served by fallbacks:" in redesigned.stderr
+    assert "from the template:    " in redesigned.stderr

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from galamedia.rules.text import (
+    chrome_reason,
+    is_chrome_line,
     is_label_line,
     is_related_marker,
     label_value,
     normalize_space,
     split_caption,
     split_dateline,
+    split_keywords,
     strip_end_mark,
     word_count,
 )
@@ -172,3 +175,74 @@ def test_strip_end_mark(paragraph: str, expected: str) -> None:
 )
 def test_word_count(text: str, expected: int) -> None:
     assert word_count(text) == expected
+
+
+PROSE = (
+    "Wang Yi, seorang diplomat tinggi China, bertemu dengan kepala keamanan Rusia Nikolai "
+    "Patrushev dalam kunjungannya ke Moskow."
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Tentang Kami", True),
+        ("Pedoman Media Siber", True),
+        ("Facebook Twitter Instagram", True),
+        ("Bagikan: WhatsApp | Telegram", True),
+        ("© 2023 Galamedia News - Pikiran Rakyat Media Network", True),
+        ("Copyright 2023 PRMN", True),
+        ("Terkini", True),
+        (PROSE, False),
+        ("Redaksi Galamedia menerima tulisan dari pembaca setiap hari kerja.", False),
+        ("Kontak tembak terjadi di perbatasan", False),
+        ("1. Nasi Goreng Kambing", False),  # a listicle heading
+    ],
+)
+def test_chrome_lines(line: str, expected: bool) -> None:
+    assert is_chrome_line(line) is expected
+
+
+FOOTER = (
+    "Tentang Kami",
+    "Redaksi",
+    "Pedoman Media Siber",
+    "Kontak",
+    "Disclaimer",
+    "Facebook Twitter Instagram",
+    "© 2023 Galamedia News - Pikiran Rakyat Media Network",
+)
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "linked", "is_chrome"),
+    [
+        (FOOTER, (), True),  # the video page's footer, as it once became a body
+        (("Nasional", "Internasional", "Bandung Raya", "Gaya Hidup"), (True,) * 4, True),
+        (("Berita ini dan itu", "Judul lain di sini"), (True, True), True),  # teaser links
+        ((PROSE, PROSE), (), False),
+        ((PROSE, "Editor siap", "1. Sate Maranggi"), (), False),
+        ((PROSE, *FOOTER, *FOOTER), (), True),  # less than half of it prose
+        (("Singkat saja.",), (), True),  # not a sentence of prose anywhere
+        ((), (), False),  # no body at all is another outcome (`no_body`)
+    ],
+)
+def test_chrome_bodies(
+    paragraphs: tuple[str, ...], linked: tuple[bool, ...], is_chrome: bool
+) -> None:
+    assert (chrome_reason(paragraphs, linked) is not None) is is_chrome
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["Rusia", "China"], ["Rusia", "China"]),
+        ("Rusia, China , Wang Yi", ["Rusia", "China", "Wang Yi"]),
+        (["Rusia, China"], ["Rusia, China"]),  # a list keeps its names whole
+        ("", []),
+        (None, []),
+        (7, []),
+    ],
+)
+def test_keywords(value: object, expected: list[str]) -> None:
+    assert split_keywords(value) == expected

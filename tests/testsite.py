@@ -8,6 +8,11 @@ It serves every stored page at its own path (`?page=N` and `?page=all` for split
 generated articles, an `/indeks-berita` index newest first with the template's paging quirks
 (relative and absolute next links; from page 4 on two `paging__link--next` anchors, the real
 one reading `Next`), AMP and legacy `/read/{id}` links in the index, a 404 and a robots.txt.
+
+`drifted_site` builds another site: articles in the drifted template (`tests/drifted.py`),
+with their truth, behind the same classic index:
+
+    python -m tests.testsite --port 8000 --drifted 200
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import Self
 from urllib.parse import quote, urlsplit
 
 from galamedia.rules.dates import WIB
+from tests import drifted
+from tests.drifted import DriftedArticle
 from tests.helpers import SINCE, UNTIL, WINDOW_END, WINDOW_START, PageCase, load_cases
 
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
@@ -225,6 +232,8 @@ class TestSite:
         self.arrived: dict[str, threading.Event] = {}
         self.cases = {case.name: case for case in load_cases()}
         self.generated: dict[str, GeneratedArticle] = {}
+        self.drifted: dict[str, DriftedArticle] = {}
+        """Articles in the drifted template, by `article_id`, with their truth."""
         self.index: list[IndexEntry] = []
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -251,6 +260,14 @@ class TestSite:
         self.generated[article.article_id] = article
         self.routes[article.path] = Route(body=render_article(article))
         self.list(href or article.path, article.title, article.listed_at or article.published_at)
+
+    def add_drifted(self, article: DriftedArticle) -> None:
+        """Serve a drifted-template article (every page, `?page=N`, `?page=all`) and list it
+        on the index."""
+        self.drifted[article.article_id] = article
+        for path, body in drifted.routes(article, self.origin).items():
+            self.routes[path] = Route(body=body)
+        self.list(article.path, article.title, article.published_at)
 
     def list(self, href: str, title: str, listed_at: datetime) -> None:
         """Put a teaser on the index."""
@@ -463,6 +480,8 @@ def standard_site(port: int = 0, host: str = "127.0.0.1") -> TestSite:
     site.list(f"/read/{legacy.article_id}", legacy.title, legacy.published_at)
     for name, case in site.cases.items():
         expected = case.spec["expected"]
+        if not case.spec.get("standard_site", True):  # a case for the page tests alone
+            continue
         if expected is None:  # not an article: listed inside the window
             site.list(site.case_path(name), name, WINDOW_START + timedelta(days=12))
             continue
@@ -478,10 +497,32 @@ def standard_site(port: int = 0, host: str = "127.0.0.1") -> TestSite:
     return site
 
 
+def drifted_site(
+    count: int = 200, seed: int = drifted.SEED, port: int = 0, host: str = "127.0.0.1"
+) -> TestSite:
+    """A site of `count` articles in the drifted template (`tests/drifted.py`), all published
+    inside the standard window, behind the classic index (newest first), kanal listings,
+    sitemaps and feed; their truth is in `site.drifted`. Split articles answer `?page=N` and
+    `?page=all` (some servers ignore it and answer page 1, as the spider must notice)."""
+    site = TestSite(port, host)
+    for article in drifted.generate(count, seed):
+        site.add_drifted(article)
+    site.publish_index()
+    return site
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
-    with standard_site(parser.parse_args().port) as site:
+    parser.add_argument(
+        "--drifted", type=int, default=0, metavar="N", help="serve N drifted-template articles"
+    )
+    arguments = parser.parse_args()
+    if arguments.drifted:
+        site = drifted_site(arguments.drifted, port=arguments.port)
+    else:
+        site = standard_site(arguments.port)
+    with site:
         print(f"Serving the local test site on {site.origin}. Try:")  # noqa: T201
         print(  # noqa: T201
             f"  scrapy crawl articles -a base_url={site.origin} -a since={SINCE}"

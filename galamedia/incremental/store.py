@@ -168,7 +168,10 @@ class StateStore:
         exit_status: int,
     ) -> None:
         window = report.get("window") or {}
-        summary = {key: report.get(key) for key in ("counts", "rates", "coverage", "problems")}
+        summary = {
+            key: report.get(key)
+            for key in ("counts", "rates", "coverage", "fallbacks", "problems")
+        }
         with self._transaction():
             self._db.execute(
                 "UPDATE runs SET finished_at = ?, window_start = ?, window_end = ?,"

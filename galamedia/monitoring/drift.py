@@ -28,9 +28,13 @@ class Thresholds:
     field_drop: float = 0.3
     """… and that is this much less than usual."""
     min_items: int = 5
-    """Field coverage is compared only on runs with at least this many items."""
+    """Field coverage is compared only on runs with at least this many items (field layers:
+    this many articles parsed)."""
     failure_jump: float = 0.1
     """Warn when the share of failed articles rises this much above the usual."""
+    fallback_rise: float = 0.5
+    """Warn when the share of items whose field came from a fallback layer (not the known
+    template's own) rises this much above the usual: the template has probably changed."""
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -42,6 +46,7 @@ class Thresholds:
             field_drop=settings.getfloat("DRIFT_FIELD_DROP"),
             min_items=settings.getint("DRIFT_MIN_ITEMS"),
             failure_jump=settings.getfloat("DRIFT_FAILURE_JUMP"),
+            fallback_rise=settings.getfloat("DRIFT_FALLBACK_RISE"),
         )
 
 
@@ -66,6 +71,15 @@ def find_drift(
             f"{rates['failed_ratio']:.0%} of articles failed, usually {usual_failures:.0%}"
         )
     coverage = current["coverage"]
+    parsed = (current.get("counts") or {}).get("articles_parsed", coverage.get("items", 0))
+    if parsed >= limits.min_items and (
+        risen := _fallbacks_risen(current.get("fallbacks") or {}, usable, limits)
+    ):
+        found.append(
+            "fields served by fallbacks: "
+            + ", ".join(f"{name} {share:.0%} (usual {usual:.0%})" for name, share, usual in risen)
+            + ": has the article template changed?"
+        )
     if coverage.get("items", 0) >= limits.min_items:
         for name in WATCHED_FIELDS:
             share = coverage.get(name, 0.0)
@@ -85,3 +99,20 @@ def find_drift(
                     " has the article markup changed?"
                 )
     return found
+
+
+def _fallbacks_risen(
+    shares: Mapping[str, float], recent: Sequence[Mapping[str, Any]], limits: Thresholds
+) -> list[tuple[str, float, float]]:
+    """The fields now served by fallbacks far more often than usual: (name, share, usual)."""
+    risen = []
+    for name, share in shares.items():
+        history = [
+            run["fallbacks"][name]
+            for run in recent
+            if isinstance(run.get("fallbacks"), dict) and name in run["fallbacks"]
+        ]
+        usual = median(history) if history else 0.0
+        if share - usual >= limits.fallback_rise:
+            risen.append((name, share, usual))
+    return risen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from scrapy.utils.job import job_dir
 from galamedia.accounting.verdict import RunVerdict, Verdict, not_written_counts
 from galamedia.incremental.state import IncrementalState
 from galamedia.monitoring.drift import WATCHED_FIELDS, Thresholds, find_drift
+from galamedia.pages.article import TEMPLATE_LAYERS
 from galamedia.rules.arguments import CrawlArguments, Window
 from galamedia.rules.urls import is_local_file
 from galamedia.scheduling.jobdir import RESUMED_STAT, TOTALS
@@ -35,6 +37,8 @@ class Counts:
     articles_requested: int
     article_pages_fetched: int
     items_written: int
+    articles_parsed: int
+    """Articles parsed into an item, written or not (unchanged, duplicate, invalid)."""
     not_written: dict[str, int]
     """What did not become an item, by reason, largest first."""
     failed: int
@@ -69,6 +73,12 @@ class RunReport:
     rates: Rates
     coverage: dict[str, float | int]
     """`items`, and the share of items with each watched field."""
+    layers: dict[str, dict[str, int]]
+    """Per field, how many articles each layer served (`title` → `h1.read__title` → 29),
+    over every article parsed, written or not."""
+    fallbacks: dict[str, float]
+    """Per field, the share of the items having it that got it from a fallback layer rather
+    than the known templates' own: near 0 on the site as we know it."""
     not_written: list[dict[str, str]]
     """Every URL that did not become an item: `url`, `reason`, `detail`."""
     drift: list[str] | None = field(default=None)
@@ -89,6 +99,7 @@ class RunReport:
             "counts": asdict(self.counts),
             "rates": asdict(self.rates),
             "coverage": self.coverage,
+            "fallbacks": self.fallbacks,
             "problems": self.problems,
         }
 
@@ -110,6 +121,8 @@ class RunReporter:
         self.totals_path = Path(jobdir, TOTALS) if jobdir else None
         self.thresholds = Thresholds.from_settings(crawler.settings)
         self.filled: dict[str, int] = dict.fromkeys(WATCHED_FIELDS, 0)
+        self.layers: dict[str, Counter[str]] = {}
+        self.parsed = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -118,6 +131,7 @@ class RunReporter:
         crawler.signals.connect(reporter.crawl_planned, signal=crawl_planned)
         crawler.signals.connect(reporter.url_not_written, signal=not_written)
         crawler.signals.connect(reporter.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(reporter.count_layers, signal=signals.item_dropped)
         crawler.signals.connect(reporter.spider_closed, signal=signals.spider_closed)
         return reporter
 
@@ -157,6 +171,16 @@ class RunReporter:
         fields = ItemAdapter(item)
         for name in WATCHED_FIELDS:
             self.filled[name] += bool(fields.get(name))
+        self.count_layers(item)
+
+    def count_layers(self, item: Any) -> None:
+        """Which layer served each field, for every article parsed, written or not: on a
+        scheduled run most articles are unchanged and not written again, yet they show the
+        template as well."""
+        self.parsed += 1
+        for name, layer in (ItemAdapter(item).get("field_layers") or {}).items():
+            self.layers.setdefault(name, Counter())[layer] += 1
+            self.crawler.stats.inc_value(f"fields/{name}/{layer}")
 
     def url_not_written(self, url: str, reason: str, detail: str) -> None:
         self.not_written.append({"url": url, "reason": reason, "detail": detail})
@@ -214,6 +238,7 @@ class RunReporter:
                 articles_requested=requested,
                 article_pages_fetched=stats.get("articles/pages_fetched", 0),
                 items_written=stats.get("item_scraped_count", 0),
+                articles_parsed=self.parsed,
                 not_written=not_written_counts(stats),
                 failed=failed,
             ),
@@ -222,6 +247,17 @@ class RunReporter:
                 failed_ratio=round(failed / max(1, requested), 4),
             ),
             coverage=self._coverage(stats),
+            layers={
+                name: dict(counts.most_common()) for name, counts in sorted(self.layers.items())
+            },
+            fallbacks={
+                name: round(
+                    sum(n for layer, n in counts.items() if layer not in TEMPLATE_LAYERS)
+                    / counts.total(),
+                    4,
+                )
+                for name, counts in sorted(self.layers.items())
+            },
             not_written=self.not_written,
         )
 
@@ -252,11 +288,20 @@ def summary(report: RunReport) -> str:
         f"  listing pages walked: {counts.listing_pages}",
         f"  article pages:        {counts.article_pages_fetched}",
         f"  items written:        {counts.items_written}",
+        *([f"  from the template:    {_shares(report.fallbacks)}"] if report.fallbacks else []),
         f"  not written:          {skipped}",
         *(f"  problem:              {problem}" for problem in report.problems),
         *([f"  state:                {report.state}"] if report.state else []),
     ]
     return "\n".join(lines)
+
+
+def _shares(fallbacks: Mapping[str, float]) -> str:
+    """Per field, the share of items its known-template layers served; fallbacks named."""
+    return ", ".join(
+        f"{name} {1 - share:.0%}" + (f" ({share:.0%} from fallbacks)" if share else "")
+        for name, share in fallbacks.items()
+    )
 
 
 def _per_day(count: int, window: Window | None) -> float:

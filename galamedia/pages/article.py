@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from itertools import chain
+from typing import Any, TypeVar
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -20,47 +21,82 @@ from galamedia.pages.body import Body, extract_body
 from galamedia.rules.blocks import weak_marker
 from galamedia.rules.dates import find_date_text, parse_date, parse_iso, to_iso
 from galamedia.rules.text import (
+    chrome_reason,
+    is_home_label,
     label_value,
     normalize_space,
     split_caption,
+    split_keywords,
     strip_end_mark,
     word_count,
 )
 from galamedia.rules.urls import ArticleUrl, page_number, parse_article_url
 
-# Each tuple is tried in order, specific to generic; the first that yields a value wins.
+# Each field is read in layers, tried in order, specific to generic; the first that yields a
+# value wins, and its label (the selector without `::attr`, or the source it names) is recorded
+# in the item's `field_layers`. The known PRMN templates are the classic layout and the 2026
+# layout; "drifted" is a redesign with none of their classes, read from semantic HTML5 and
+# schema.org (JSON-LD), as most news CMSs mark up today.
 
 TITLE = (
     "h1.read__title",  # classic layout
     "div.read__title h1",  # 2026 layout: the class moved to a wrapper
     ".read__title",  # either, markup unknown
 )
+# … then JSON-LD `headline` …
+TITLE_GENERIC = ("article h1",)  # drifted layout: the article's own heading
 TITLE_META = (
     'meta[property="og:title"]::attr(content)',  # every PRMN page
     'meta[name="twitter:title"]::attr(content)',  # a template without Open Graph
 )
+TITLE_LAST = ("h1",)  # any page: its first heading
 DATE_META = (
     'meta[name="pubdate"]::attr(content)',  # PRMN template
-    'meta[property="article:published_time"]::attr(content)',  # both layouts
+    'meta[property="article:published_time"]::attr(content)',  # both layouts, drifted too
     'meta[itemprop="datePublished"]::attr(content)',  # microdata, never seen on PRMN
+)
+# … then JSON-LD `datePublished` …
+# Drifted layout: the article's own `<time datetime>`; not one in a sidebar, a menu or the
+# footer (other articles' times), nor the one on a `Diperbarui:` line (the update's).
+DATE_ATTRIBUTE = "article time[datetime]"
+_DATE_ATTRIBUTE_XPATH = (
+    "//article//time[@datetime][not(ancestor::aside or ancestor::nav or ancestor::footer)]"
+    "[not(contains(.., 'iperbarui') or contains(.., 'iupdate'))]/@datetime"
 )
 VISIBLE_DATE = (
     "div.read__info__date",  # classic layout: `- 22 Februari 2023, 20:08 WIB`
     "span.date_detail",  # 2026 layout: `2 Februari 2026, 05:34 WIB`
     ".read__info time",  # a drifted layout with a `<time>` in the info bar
     ".read__date",  # a drifted layout with the date outside the info bar
+    "article header time",  # drifted layout: a `<time>` without `datetime`
 )
-AUTHOR = (
-    'div.read__info__author a[href*="/author/"]',  # both layouts
-    'a[href*="/author/"]',  # author link outside the known wrapper
+# … then the first text on the page in one of the site's date forms.
+UPDATED_META = (
+    'meta[property="article:modified_time"]::attr(content)',  # Open Graph, drifted layout
+    'meta[itemprop="dateModified"]::attr(content)',  # microdata
+)
+# … then JSON-LD `dateModified`, then a `Diperbarui:` line (`UPDATE_LABELS`) wherever it is.
+UPDATE_LABELS = ("diperbarui", "diperbaharui", "diupdate", "update:")
+UPDATE_LINES = (
+    "//body//text()[contains(., 'iperbarui') or contains(., 'iperbaharui')"
+    " or contains(., 'iupdate') or contains(., 'pdate:')]"
+)
+AUTHOR = ('div.read__info__author a[href*="/author/"]',)  # both layouts
+# … then JSON-LD `author.name` …
+AUTHOR_GENERIC = (
+    'a[rel="author"]',  # drifted layout: the byline link
+    'a[href*="/author/"]',  # an author link outside the known wrapper
 )
 AUTHOR_META = ('meta[name="author"]::attr(content)',)  # PRMN template; the site's name at times
 EDITOR = ("div.read__info__author span.read_contributor",)  # 2026 layout, by the writer
-# Elsewhere the footer lines' markup is unknown: their text is found instead (`FOOTER_LINES`).
+# Elsewhere (the classic layout, drifted ones) the footer lines' markup is unknown: their text
+# is found instead, whatever element holds it (`FOOTER_LINES`).
 FOOTER_LABELS = ("Editor", "Sumber")
 FOOTER_LINES = "//body//text()[contains(., 'Editor') or contains(., 'Sumber')]"
-BREADCRUMB_LINKS = (
-    "ul.breadcrumb__wrap li.breadcrumb__item a",  # both layouts
+BREADCRUMB_LINKS = ("ul.breadcrumb__wrap li.breadcrumb__item a",)  # both layouts: Home › Kanal
+# … then JSON-LD `articleSection`, a JSON-LD `BreadcrumbList` …
+BREADCRUMB_GENERIC = (
+    'nav[aria-label="breadcrumb" i] a',  # drifted layout (ARIA breadcrumb pattern)
     ".breadcrumb a",  # a breadcrumb without the list classes
 )
 SECTION_META = ('meta[property="article:section"]::attr(content)',)  # a page without breadcrumb
@@ -69,13 +105,19 @@ TAGS = (
     "ul.tag__list li a",  # classic layout without the `h4`
     "section.read__tagging div.tag a",  # 2026 layout
     "section.read__tagging a",  # 2026 layout without the `div.tag`
+    'a[rel="tag"]',  # drifted layout (microformats rel-tag)
 )
+# … then JSON-LD `keywords` …
 TAG_META = ('meta[property="article:tag"]::attr(content)',)  # a page without a tag list
 PHOTO = "div.photo"  # the lead photo block, both layouts
 LEAD_IMAGE = (  # inside PHOTO
     "div.photo__img img",  # both layouts
     "img",  # a photo block without the `photo__img` wrapper
     "amp-img",  # AMP copy
+)
+LEAD_FIGURE = (
+    "article figure",  # drifted layout: the figure that opens the article
+    "main figure",  # an article without an `<article>` element
 )
 IMAGE_META = (
     'meta[property="og:image"]::attr(content)',  # every PRMN page
@@ -90,15 +132,16 @@ CAPTION = (  # inside PHOTO
 BODY_CONTAINER = (
     "article.read__content",  # both layouts (`read__content clearfix`)
     "div.read__content",  # 2026 layout wrapper
-    '[itemprop="articleBody"]',  # a template with schema.org microdata
+    '[itemprop="articleBody"]',  # drifted layout, schema.org microdata
     "div.amp-article-body, div.read__article",  # AMP copies
-    "article",  # a drifted layout that keeps an `<article>`
 )
+LONE_ARTICLE = "article"  # drifted layout without microdata: the page's only `<article>`
 ARTICLE_PAGING = (
     "div.paging--article a.paging__link",  # classic layout
     "div.read__paging a",  # classic layout: the paging's outer wrapper
     "div.paging a",  # a paging block without the `--article` modifier
 )
+PAGE_LINKS = 'a[href*="page="]'  # drifted layout: any link to a page of the same article
 CANONICAL = (
     'link[rel="canonical"]::attr(href)',  # every PRMN page, AMP copies included
     'meta[property="og:url"]::attr(content)',  # a template without a canonical link
@@ -108,9 +151,52 @@ JSON_LD_ARTICLE_TYPES = frozenset(
     {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting"}
 )
 
+# Layer labels of the sources that are not selectors.
+JSONLD_HEADLINE = "JSON-LD headline"
+JSONLD_PUBLISHED = "JSON-LD datePublished"
+JSONLD_MODIFIED = "JSON-LD dateModified"
+JSONLD_AUTHOR = "JSON-LD author"
+JSONLD_SECTION = "JSON-LD articleSection"
+JSONLD_BREADCRUMB = "JSON-LD BreadcrumbList"
+JSONLD_KEYWORDS = "JSON-LD keywords"
+JSONLD_IMAGE = "JSON-LD image"
+DATE_TEXT = "date text on the page"
+UPDATE_LINE = "Diperbarui: line"
+GENERIC_PAGE_LINKS = "links to ?page=N"
+
+
+def _label(query: str) -> str:
+    return query.split("::", 1)[0]
+
+
+# The layers the known PRMN templates (classic, 2026) serve each field from. A field served by
+# any other layer came from a fallback: its share of the items is what the drift canary
+# watches, since a template change shows there before the data goes wrong.
+TEMPLATE_LAYERS = frozenset(
+    {
+        *TITLE[:2],
+        *map(_label, DATE_META[:2]),
+        *VISIBLE_DATE[:2],
+        *AUTHOR,
+        *EDITOR,
+        *(f"{name}: line" for name in FOOTER_LABELS),
+        *BREADCRUMB_LINKS,
+        TAGS[0],
+        TAGS[2],
+        f"{PHOTO} {LEAD_IMAGE[0]}",
+        f"{PHOTO} {CAPTION[0]}",
+        *BODY_CONTAINER[:2],
+        ARTICLE_PAGING[0],
+    }
+)
+
 NOT_FOUND_MARKERS = ("404", "tidak ditemukan", "not found", "tidak tersedia")
 IMAGE_PLACEHOLDERS = ("data:", "about:", "javascript:")
 IMAGE_PLACEHOLDER_NAMES = ("blank.", "lazy", "placeholder", "loading.", "spacer.")
+# Inline elements inside a footer line; any other element (`<br>`, `<p>`, `<div>` …) ends it.
+_INLINE = frozenset({"a", "b", "strong", "em", "i", "span", "small", "u", "font", "time"})
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +207,8 @@ class ArticlePart:
     title: str | None
     published_at: datetime | None
     published_at_raw: str | None
+    updated_at: datetime | None
+    updated_at_raw: str | None
     author: str | None
     editor: str | None
     source: str | None
@@ -137,6 +225,8 @@ class ArticlePart:
     problems: tuple[str, ...]
     """Non-fatal findings to count and log, e.g. `date_mismatch: …`."""
     fetched_at: datetime
+    layers: Mapping[str, str] = field(default_factory=dict)
+    """Field name → the layer that supplied it on this page."""
 
 
 def covers(first: ArticlePart, view: ArticlePart) -> bool:
@@ -160,6 +250,8 @@ class ArticlePage:
         self.response = response
         self.fetched_at = fetched_at
         self._problems: list[str] = []
+        self._layers: dict[str, str] = {}
+        self._url: ArticleUrl | None = None
 
     def parse(self) -> ArticlePart:
         """The page's fields; raises `Rejection` with the reason it is not an article page.
@@ -173,30 +265,31 @@ class ArticlePage:
         url = self._article_url()
         if url is None:
             raise Rejection("not_article_url", f"no article URL for {self.response.url}")
-        body = self._known_body()
-        if body is None:
-            # No text where articles keep it: a block or not-found page, else unknown markup.
-            if marker := weak_marker(self.response.text):
-                raise Rejection("blocked", f"block page ({marker!r})")
-            heading = normalize_space(" ".join(self._sel.css("title::text, h1 ::text").getall()))
-            if any(word in heading.lower() for word in NOT_FOUND_MARKERS):
-                raise Rejection("soft_404", f"not-found page ({heading[:80]!r})")
-            body = self._fallback_body()
+        self._url = url
+        body = self._body()
         if not body.paragraphs:
-            raise Rejection("no_body", "no body text (video, gallery or empty article)")
-        jsonld = self._jsonld_article()
-        caption, credit = self._caption()
-        published_at, published_at_raw = self._published(jsonld)
+            self._reject_bodyless()
+        if reason := chrome_reason(body.paragraphs, body.linked):
+            raise Rejection("chrome_only", f"the body is site chrome, not an article: {reason}")
+        jsonld = self._jsonld_article
+        published_at, published_at_raw = self._published(jsonld) or (None, None)
+        updated_at, updated_at_raw = self._updated(jsonld) or (None, None)
+        caption, credit = self._caption() or (None, None)
         return ArticlePart(
             url=url,
             title=self._title(jsonld),
             published_at=published_at,
             published_at_raw=published_at_raw,
+            updated_at=updated_at,
+            updated_at_raw=updated_at_raw,
             author=self._author(jsonld),
-            editor=self._first_text(EDITOR, label="Editor") or self._footer.get("Editor"),
-            source=self._footer.get("Sumber"),
-            category=self._category(url),
-            tags=self._tags(),
+            editor=self._first(
+                "editor",
+                chain(self._texts(EDITOR, label="Editor"), self._footer_line("Editor")),
+            ),
+            source=self._first("source", self._footer_line("Sumber")),
+            category=self._category(url, jsonld),
+            tags=self._tags(jsonld) or (),
             image_url=self._image_url(jsonld),
             image_caption=caption,
             image_credit=credit,
@@ -205,11 +298,20 @@ class ArticlePage:
             next_page_url=self._next_page_url(url),
             problems=tuple(self._problems),
             fetched_at=self.fetched_at,
+            layers=dict(self._layers),
         )
 
     @property
     def _sel(self) -> Selector:
         return self.response.selector
+
+    def _first(self, name: str, layers: Iterable[tuple[str, T | None]]) -> T | None:
+        """The first value the layers yield (they are tried lazily), recording its layer."""
+        for layer, value in layers:
+            if value:
+                self._layers[name] = layer
+                return value
+        return None
 
     def _article_url(self) -> ArticleUrl | None:
         # The response URL (after redirects) first; a legacy URL that was not redirected may
@@ -221,53 +323,85 @@ class ArticlePage:
                 return url
         return None
 
-    def _known_body(self) -> Body | None:
+    # Body ----------------------------------------------------------------------------------
+
+    @cached_property
+    def _body_container(self) -> tuple[str, Selector] | None:
+        """The article body container: the first query that finds one decides, and nothing
+        wider (`<body>`, an element holding the page's menus and footer) is ever taken."""
         for query in BODY_CONTAINER:
-            for container in self._sel.css(query):
-                body = extract_body(container.root, self.response.url)
-                if body.paragraphs:
-                    return body
+            if found := self._sel.css(query):
+                return query, found[0]
+        articles = self._sel.css(LONE_ARTICLE)
+        if len(articles) == 1:
+            return LONE_ARTICLE, articles[0]
         return None
 
-    def _fallback_body(self) -> Body:
-        """Unknown markup: the element holding the most paragraph text is the body."""
-        densest = _densest_paragraph_parent(self._sel.root)
-        if densest is None:
+    def _body(self) -> Body:
+        if self._body_container is None:
             return Body((), (), None)
-        self._problems.append("body_fallback: no known body container")
-        return extract_body(densest, self.response.url)
+        query, container = self._body_container
+        body = extract_body(container.root, self.response.url)
+        if body.paragraphs:
+            self._layers["body"] = query
+        return body
 
-    def _title(self, jsonld: dict[str, Any]) -> str | None:
-        headline = jsonld.get("headline")
-        return (
-            self._first_text(TITLE)
-            or self._first_value(TITLE_META)
-            or (normalize_space(headline) if isinstance(headline, str) else None)
-            or self._first_text(("h1",))
+    def _reject_bodyless(self) -> None:
+        """No article text where articles keep it: a block or not-found page, or not an
+        article (a video or gallery page, or markup with no body container)."""
+        if marker := weak_marker(self.response.text):
+            raise Rejection("blocked", f"block page ({marker!r})")
+        heading = normalize_space(" ".join(self._sel.css("title::text, h1 ::text").getall()))
+        if any(word in heading.lower() for word in NOT_FOUND_MARKERS):
+            raise Rejection("soft_404", f"not-found page ({heading[:80]!r})")
+        if self._body_container is None:
+            raise Rejection("no_body", "no article body container")
+        raise Rejection("no_body", "no body text (video, gallery or empty article)")
+
+    # Title and dates -----------------------------------------------------------------------
+
+    def _title(self, jsonld: Mapping[str, Any]) -> str | None:
+        return self._first(
+            "title",
+            chain(
+                self._texts(TITLE),
+                [(JSONLD_HEADLINE, _string(jsonld.get("headline")))],
+                self._texts(TITLE_GENERIC),
+                self._meta_values(TITLE_META),
+                self._texts(TITLE_LAST),
+            ),
         )
 
-    def _published(self, jsonld: dict[str, Any]) -> tuple[datetime | None, str | None]:
-        shown = self._template_date()
-        declared = [*self._values(DATE_META), jsonld.get("datePublished")]
-        for raw in declared:
-            if isinstance(raw, str) and (moment := parse_iso(normalize_space(raw))):
-                if shown[0] and _to_minute(shown[0]) != _to_minute(moment):
+    def _published(self, jsonld: Mapping[str, Any]) -> tuple[datetime, str] | None:
+        shown = self._visible_date()
+        declared = chain(
+            self._meta_values(DATE_META),
+            [(JSONLD_PUBLISHED, _string(jsonld.get("datePublished")))],
+            self._time_attribute(),
+        )
+        for layer, raw in declared:
+            if raw and (moment := parse_iso(raw)):
+                if shown and _to_minute(shown[1][0]) != _to_minute(moment):
                     self._problems.append(
-                        f"date_mismatch: meta {to_iso(moment)} vs page {to_iso(shown[0])}"
+                        f"date_mismatch: meta {to_iso(moment)} vs page {to_iso(shown[1][0])}"
                     )
-                return moment, normalize_space(raw)
-        return shown if shown[0] else self._text_pattern_date()
+                return self._first("published_at", [(_label(layer), (moment, raw))])
+        layers = [shown] if shown else []
+        return self._first("published_at", [*layers, (DATE_TEXT, self._text_pattern_date())])
 
-    def _template_date(self) -> tuple[datetime | None, str | None]:
-        """The date line where the template prints it."""
+    def _time_attribute(self) -> Iterator[tuple[str, str | None]]:
+        yield DATE_ATTRIBUTE, _string(self._sel.xpath(_DATE_ATTRIBUTE_XPATH).get())
+
+    def _visible_date(self) -> tuple[str, tuple[datetime, str]] | None:
+        """The date line where a template prints it, and its layer."""
         for query in VISIBLE_DATE:
             for node in self._sel.css(query):
                 raw = normalize_space(node.xpath("string()").get(""))
                 if raw and (moment := parse_date(raw, now=self.fetched_at)):
-                    return moment, raw
-        return None, None
+                    return query, (moment, raw)
+        return None
 
-    def _text_pattern_date(self) -> tuple[datetime | None, str | None]:
+    def _text_pattern_date(self) -> tuple[datetime, str] | None:
         """Unknown markup: the first text on the page in one of the site's date forms.
 
         Only a last resort, never a witness against a meta date: bodies quote dates too.
@@ -278,20 +412,58 @@ class ArticlePage:
                 moment := parse_date(found, now=self.fetched_at)
             ):
                 return moment, raw
-        return None, None
+        return None
 
-    def _author(self, jsonld: dict[str, Any]) -> str | None:
-        author = self._first_text(AUTHOR)
-        if author:
-            return author
-        meta = self._first_value(AUTHOR_META)
-        site_name = self._sel.css('meta[property="og:site_name"]::attr(content)').get("")
-        if meta and meta.lower() != normalize_space(site_name).lower():
-            return meta
-        authors = jsonld.get("author")
-        first = authors[0] if isinstance(authors, list) and authors else authors
-        name = first.get("name") if isinstance(first, dict) else first
-        return (normalize_space(name) or None) if isinstance(name, str) else None
+    def _updated(self, jsonld: Mapping[str, Any]) -> tuple[datetime, str] | None:
+        declared = chain(
+            self._meta_values(UPDATED_META),
+            [(JSONLD_MODIFIED, _string(jsonld.get("dateModified")))],
+        )
+        for layer, raw in declared:
+            if raw and (moment := parse_iso(raw)):
+                return self._first("updated_at", [(_label(layer), (moment, raw))])
+        return self._first("updated_at", [(UPDATE_LINE, self._update_line())])
+
+    def _update_line(self) -> tuple[datetime, str] | None:
+        """A visible `Diperbarui: 23 Februari 2023, 09:15 WIB` line, whatever holds it."""
+        for text in _text_nodes(self._sel.root.xpath(UPDATE_LINES)):
+            element = text.getparent()
+            if element is None:
+                continue
+            if text.is_tail:
+                element = element.getparent()
+            for line in _lines(element) if element is not None else ():
+                if (
+                    line.lower().startswith(UPDATE_LABELS)
+                    and len(line) <= 80
+                    and (moment := parse_date(line, now=self.fetched_at))
+                ):
+                    return moment, line
+        return None
+
+    # People --------------------------------------------------------------------------------
+
+    def _author(self, jsonld: Mapping[str, Any]) -> str | None:
+        return self._first(
+            "author",
+            chain(
+                self._texts(AUTHOR),
+                [(JSONLD_AUTHOR, _jsonld_name(jsonld.get("author")))],
+                self._texts(AUTHOR_GENERIC),
+                self._author_meta(),
+            ),
+        )
+
+    def _author_meta(self) -> Iterator[tuple[str, str | None]]:
+        """`meta[name=author]`, unless it holds the site's name rather than a person's."""
+        site_name = normalize_space(
+            self._sel.css('meta[property="og:site_name"]::attr(content)').get("")
+        ).lower()
+        for layer, value in self._meta_values(AUTHOR_META):
+            yield layer, value if value and value.lower() != site_name else None
+
+    def _footer_line(self, label: str) -> Iterator[tuple[str, str | None]]:
+        yield f"{label}: line", self._footer.get(label)
 
     @cached_property
     def _footer(self) -> dict[str, str]:
@@ -299,13 +471,11 @@ class ArticlePage:
 
         One pass over the page's text; the last line of each wins, since the footer follows
         the body, which may quote such a line. The value may sit in a sibling element
-        (`<b>Editor:</b> <a>…</a>`), so up to two enclosing elements are read too.
+        (`<b>Editor:</b> <a>…</a>`), so up to two enclosing elements are read too; a line ends
+        at a `<br>` or a block (`Editor: X<br>Sumber: Y`).
         """
         found: dict[str, str] = {}
-        texts = self._sel.root.xpath(FOOTER_LINES)
-        for text in texts if isinstance(texts, list) else []:
-            if not isinstance(text, etree._ElementUnicodeResult):
-                continue
+        for text in _text_nodes(self._sel.root.xpath(FOOTER_LINES)):
             label = next((name for name in FOOTER_LABELS if text.lstrip().startswith(name)), None)
             element = text.getparent()
             if label is None or element is None:
@@ -315,59 +485,146 @@ class ArticlePage:
             for _ in range(3):
                 if element is None:
                     break
-                if value := label_value("".join(map(str, element.itertext())), label):
+                values = (label_value(line, label) for line in _lines(element))
+                if value := next((value for value in values if value), None):
                     found[label] = value
                     break
                 element = element.getparent()
         return found
 
-    def _category(self, url: ArticleUrl) -> str | None:
-        for query in BREADCRUMB_LINKS:
-            links = self._sel.css(query)
-            for link in links:
-                href = self.response.urljoin(link.attrib.get("href", ""))
-                if href.rstrip("/").endswith(f"/{url.kanal}"):
-                    return normalize_space(link.xpath("string()").get("")) or None
-            if len(links) >= 2:  # Home › Kanal
-                return normalize_space(links[1].xpath("string()").get("")) or None
-        return self._first_value(SECTION_META)
+    # Category and tags ---------------------------------------------------------------------
 
-    def _tags(self) -> tuple[str, ...]:
-        for query in TAGS:
-            names = [
-                normalize_space(node.xpath("string()").get("")) for node in self._sel.css(query)
-            ]
-            if tags := [name.lstrip("#").strip() for name in names if name.lstrip("#").strip()]:
-                return tuple(dict.fromkeys(tags))
-        return tuple(dict.fromkeys(self._values(TAG_META)))
+    def _category(self, url: ArticleUrl, jsonld: Mapping[str, Any]) -> str | None:
+        return self._first(
+            "category",
+            chain(
+                (
+                    (query, self._breadcrumb(query, url, template=True))
+                    for query in BREADCRUMB_LINKS
+                ),
+                [(JSONLD_SECTION, _first_string(jsonld.get("articleSection")))],
+                [(JSONLD_BREADCRUMB, self._jsonld_breadcrumb(url))],
+                (
+                    (query, self._breadcrumb(query, url, template=False))
+                    for query in BREADCRUMB_GENERIC
+                ),
+                self._meta_values(SECTION_META),
+            ),
+        )
+
+    def _breadcrumb(self, query: str, url: ArticleUrl, *, template: bool) -> str | None:
+        """The kanal's name in a breadcrumb: its link to the kanal, else (PRMN: Home › Kanal)
+        the second link, or (elsewhere) the last link that is not Home."""
+        links = self._sel.css(query)
+        named = [
+            (self.response.urljoin(link.attrib.get("href", "")), _text_of(link)) for link in links
+        ]
+        for href, name in named:
+            if href.rstrip("/").endswith(f"/{url.kanal}") and name:
+                return name
+        if template:
+            return (named[1][1] or None) if len(named) >= 2 else None
+        others = [name for href, name in named if name and not _is_home(href, name)]
+        return others[-1] if others else None
+
+    def _jsonld_breadcrumb(self, url: ArticleUrl) -> str | None:
+        items = [
+            item
+            for node in self._jsonld_nodes
+            if "BreadcrumbList" in _types(node)
+            for item in _list(node.get("itemListElement"))
+            if isinstance(item, dict)
+        ]
+        named = []
+        for item in sorted(items, key=lambda item: _position(item.get("position"))):
+            target = item.get("item")
+            href = target.get("@id") if isinstance(target, dict) else target
+            name = _string(item.get("name")) or (
+                _string(target.get("name")) if isinstance(target, dict) else None
+            )
+            if name:
+                named.append((self.response.urljoin(href) if isinstance(href, str) else "", name))
+        for href, name in named:
+            if href.rstrip("/").endswith(f"/{url.kanal}"):
+                return name
+        others = [
+            name
+            for href, name in named
+            if not _is_home(href, name) and parse_article_url(href) is None
+        ]
+        return others[-1] if others else None
+
+    def _tags(self, jsonld: Mapping[str, Any]) -> tuple[str, ...] | None:
+        return self._first(
+            "tags",
+            chain(
+                ((query, self._tag_names(query)) for query in TAGS),
+                [(JSONLD_KEYWORDS, tuple(dict.fromkeys(split_keywords(jsonld.get("keywords")))))],
+                [(_label(TAG_META[0]), tuple(dict.fromkeys(self._values(TAG_META))))],
+            ),
+        )
+
+    def _tag_names(self, query: str) -> tuple[str, ...]:
+        names = (_text_of(node).lstrip("#").strip() for node in self._sel.css(query))
+        return tuple(dict.fromkeys(name for name in names if name))
+
+    # Lead image ----------------------------------------------------------------------------
 
     @cached_property
-    def _photo(self) -> Selector | None:
-        found = self._sel.css(PHOTO)
-        return found[0] if found else None
-
-    def _image_url(self, jsonld: dict[str, Any]) -> str | None:
-        for query in LEAD_IMAGE if self._photo is not None else ():
-            assert self._photo is not None
-            for node in self._photo.css(query):
-                for attribute in IMAGE_ATTRIBUTES:
-                    if (src := node.attrib.get(attribute, "").strip()) and _is_real_image(src):
-                        return self.response.urljoin(src)
-        image = jsonld.get("image")
-        if isinstance(image, list) and image:
-            image = image[0]
-        if isinstance(image, dict):
-            image = image.get("url")
-        for candidate in [*self._values(IMAGE_META), image]:
-            if isinstance(candidate, str) and _is_real_image(candidate.strip()):
-                return self.response.urljoin(candidate.strip())
+    def _photo(self) -> tuple[str, Selector] | None:
+        """The lead photo block and its label: the template's, else the figure that opens the
+        article (not one inside the body)."""
+        if found := self._sel.css(PHOTO):
+            return PHOTO, found[0]
+        for query in LEAD_FIGURE:
+            for figure in self._sel.css(query):
+                if not figure.xpath("ancestor::*[@itemprop='articleBody']") and figure.css(
+                    "img, amp-img"
+                ):
+                    return query, figure
         return None
 
-    def _caption(self) -> tuple[str | None, str | None]:
+    def _image_url(self, jsonld: Mapping[str, Any]) -> str | None:
+        found = self._first(
+            "image_url",
+            chain(
+                self._photo_images(),
+                [(JSONLD_IMAGE, _jsonld_image(jsonld.get("image")))],
+                self._meta_images(),
+            ),
+        )
+        return self.response.urljoin(found) if found else None
+
+    def _photo_images(self) -> Iterator[tuple[str, str | None]]:
         if self._photo is None:
-            return None, None
-        caption = _first_text_in(self._photo, CAPTION)
-        return split_caption(caption) if caption else (None, None)
+            return
+        label, photo = self._photo
+        for query in LEAD_IMAGE:
+            for node in photo.css(query):
+                for attribute in IMAGE_ATTRIBUTES:
+                    src = node.attrib.get(attribute, "").strip()
+                    if src and _is_real_image(src):
+                        yield f"{label} {query}", self.response.urljoin(src)
+
+    def _meta_images(self) -> Iterator[tuple[str, str | None]]:
+        for layer, value in self._meta_values(IMAGE_META):
+            yield layer, value if value and _is_real_image(value) else None
+
+    def _caption(self) -> tuple[str | None, str | None] | None:
+        if self._photo is None:
+            return None
+        label, photo = self._photo
+        for query in CAPTION:
+            for node in photo.css(query):
+                if text := _text_of(node):
+                    caption, credit = split_caption(text)
+                    for name, value in (("image_caption", caption), ("image_credit", credit)):
+                        if value:
+                            self._layers[name] = f"{label} {query}"
+                    return caption, credit
+        return None
+
+    # Paging --------------------------------------------------------------------------------
 
     @cached_property
     def _page_numbers(self) -> list[int]:
@@ -376,8 +633,21 @@ class ArticlePage:
         for query in ARTICLE_PAGING:
             hrefs = self._sel.css(query).xpath("@href").getall()
             if numbers := [n for href in hrefs if (n := page_number(href)) is not None]:
+                self._layers["page_count"] = query
                 return numbers
-        return []
+        # Any link to a page of this same article, relative or absolute, wherever it is.
+        article = self._url
+        numbers = [
+            number
+            for href in self._sel.css(PAGE_LINKS).xpath("@href").getall()
+            if (number := page_number(href)) is not None
+            and article is not None
+            and (linked := parse_article_url(self.response.urljoin(href))) is not None
+            and linked.canonical == article.canonical
+        ]
+        if numbers:
+            self._layers["page_count"] = GENERIC_PAGE_LINKS
+        return numbers
 
     def _page_count(self) -> int:
         return max([1, *self._page_numbers])
@@ -389,22 +659,39 @@ class ArticlePage:
             return None
         return url.page(current + 1)
 
-    def _jsonld_article(self) -> dict[str, Any]:
+    # JSON-LD -------------------------------------------------------------------------------
+
+    @cached_property
+    def _jsonld_nodes(self) -> list[dict[str, Any]]:
+        nodes: list[dict[str, Any]] = []
         for raw in self._sel.css(JSON_LD).getall():
             try:
                 data = json.loads(raw)
             except json.JSONDecodeError as error:
                 self._problems.append(f"invalid_jsonld: {error}")
                 continue
-            for node in _jsonld_nodes(data):
-                kinds = node.get("@type")
-                kinds = kinds if isinstance(kinds, list) else [kinds]
-                if JSON_LD_ARTICLE_TYPES.intersection(k for k in kinds if isinstance(k, str)):
-                    return node
-        return {}
+            nodes.extend(_walk_jsonld(data))
+        return nodes
 
-    def _first_text(self, queries: Sequence[str], *, label: str | None = None) -> str | None:
-        return _first_text_in(self._sel, queries, label=label)
+    @cached_property
+    def _jsonld_article(self) -> Mapping[str, Any]:
+        return next(
+            (node for node in self._jsonld_nodes if JSON_LD_ARTICLE_TYPES & _types(node)), {}
+        )
+
+    # Selector helpers ----------------------------------------------------------------------
+
+    def _texts(
+        self, queries: Sequence[str], *, label: str | None = None
+    ) -> Iterator[tuple[str, str | None]]:
+        """Per query, lazily: the first non-empty text it finds (the value after `label:`)."""
+        for query in queries:
+            yield query, _first_text_in(self._sel, query, label=label)
+
+    def _meta_values(self, queries: Sequence[str]) -> Iterator[tuple[str, str | None]]:
+        for query in queries:
+            values = self._values((query,))
+            yield _label(query), values[0] if values else None
 
     def _values(self, queries: Sequence[str]) -> list[str]:
         return [
@@ -414,43 +701,51 @@ class ArticlePage:
             if value.strip()
         ]
 
-    def _first_value(self, queries: Sequence[str]) -> str | None:
-        values = self._values(queries)
-        return values[0] if values else None
-
 
 def published_at(parts: Sequence[ArticlePart]) -> datetime | None:
     """When the article was published: the date of the first part that has one."""
     return next((part.published_at for part in parts if part.published_at), None)
 
 
-def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:
+def build_article(
+    parts: Sequence[ArticlePart], *, page_count: int, paging: ArticlePart | None = None
+) -> Article:
     """One item from the parts of an article: its pages in order, or its `?page=all` view.
 
     Metadata comes from the first part that has it; body and related links from all parts.
+    `paging` is the page whose paging links told `page_count` (the first page, when the parts
+    are a `?page=all` view).
+    The end mark (`***`) is removed wherever it ends a paragraph: editors append updates after
+    it.
     """
     first = parts[0]
-    paragraphs = [paragraph for part in parts for paragraph in part.body.paragraphs]
-    if paragraphs:
-        paragraphs[-1] = strip_end_mark(paragraphs[-1])
-        if not paragraphs[-1]:
-            paragraphs.pop()
-    body = "\n\n".join(paragraphs)
-    published = next((part for part in parts if part.published_at), None)
-    pictured = next((part for part in parts if part.image_url), first)
+    ends_marked = (strip_end_mark(p) for part in parts for p in part.body.paragraphs)
+    body = "\n\n".join(paragraph for paragraph in ends_marked if paragraph)
+    layers: dict[str, str] = {}
+
+    def supplier(*names: str) -> ArticlePart:
+        """The first part with the first of these fields; its layers are the item's."""
+        part = next((part for part in parts if getattr(part, names[0])), first)
+        for name in names:
+            if getattr(part, name) and name in part.layers:
+                layers[name] = part.layers[name]
+        return part
 
     def first_of(name: str) -> Any:
-        return next((value for part in parts if (value := getattr(part, name))), None)
+        return getattr(supplier(name), name) or None
 
-    return Article(
+    published = supplier("published_at")
+    updated = supplier("updated_at")
+    pictured = supplier("image_url", "image_caption", "image_credit")
+    article = Article(
         url=first.url.canonical,
         article_id=first.url.article_id,
         site=first.url.origin.split("://", 1)[1].split(":", 1)[0],
         title=first_of("title"),
-        published_at=to_iso(published.published_at)
-        if published and published.published_at
-        else None,
-        published_at_raw=published.published_at_raw if published else None,
+        published_at=to_iso(published.published_at) if published.published_at else None,
+        published_at_raw=published.published_at_raw if published.published_at else None,
+        updated_at=to_iso(updated.updated_at) if updated.updated_at else None,
+        updated_at_raw=updated.updated_at_raw if updated.updated_at else None,
         author=first_of("author"),
         editor=first_of("editor"),
         source=first_of("source"),
@@ -467,20 +762,56 @@ def build_article(parts: Sequence[ArticlePart], *, page_count: int) -> Article:
         word_count=word_count(body),
         crawled_at=first.fetched_at.astimezone(UTC).replace(microsecond=0).isoformat(),
     )
+    if body and "body" in first.layers:
+        layers["body"] = first.layers["body"]
+    if page_count > 1 and "page_count" in (paged := paging or first).layers:
+        layers["page_count"] = paged.layers["page_count"]
+    article.field_layers = dict(sorted(layers.items()))
+    return article
 
 
-def _first_text_in(
-    scope: Selector, queries: Sequence[str], *, label: str | None = None
-) -> str | None:
-    """The first non-empty text the queries find in `scope` (the value after `label:`)."""
-    for query in queries:
-        for node in scope.css(query):
-            text = normalize_space(node.xpath("string()").get(""))
-            if label is not None:
-                text = label_value(text, label) or ""
-            if text:
-                return text
+def _first_text_in(scope: Selector, query: str, *, label: str | None = None) -> str | None:
+    """The first non-empty text `query` finds in `scope` (the value after `label:`)."""
+    for node in scope.css(query):
+        text = _text_of(node)
+        if label is not None:
+            text = label_value(text, label) or ""
+        if text:
+            return text
     return None
+
+
+def _text_of(node: Selector) -> str:
+    return normalize_space(node.xpath("string()").get(""))
+
+
+def _text_nodes(found: Any) -> Iterator[etree._ElementUnicodeResult]:
+    for text in found if isinstance(found, list) else []:
+        if isinstance(text, etree._ElementUnicodeResult):
+            yield text
+
+
+def _lines(element: HtmlElement) -> list[str]:
+    """The element's text split where a line ends: at a `<br>` or any non-inline element."""
+    pieces: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        pieces.append(node.text or "")
+        for child in node:
+            inline = isinstance(child.tag, str) and child.tag in _INLINE
+            pieces.append("" if inline else "\n")
+            if isinstance(child.tag, str) and child.tag not in ("script", "style"):
+                walk(child)
+            pieces.append("" if inline else "\n")
+            pieces.append(child.tail or "")
+
+    walk(element)
+    return [line for line in map(normalize_space, "".join(pieces).split("\n")) if line]
+
+
+def _is_home(href: str, name: str) -> bool:
+    path = href.split("://", 1)[-1].partition("/")[2]
+    return is_home_label(name) or path.strip("/") == ""
 
 
 def _to_minute(moment: datetime) -> datetime:
@@ -494,19 +825,48 @@ def _is_real_image(src: str) -> bool:
     return not any(marker in name for marker in IMAGE_PLACEHOLDER_NAMES)
 
 
-def _jsonld_nodes(data: Any) -> Iterator[dict[str, Any]]:
+def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:
     if isinstance(data, list):
         for item in data:
-            yield from _jsonld_nodes(item)
+            yield from _walk_jsonld(item)
     elif isinstance(data, dict):
         yield data
-        yield from _jsonld_nodes(data.get("@graph"))
+        yield from _walk_jsonld(data.get("@graph"))
 
 
-def _densest_paragraph_parent(root: HtmlElement) -> HtmlElement | None:
-    weights: dict[HtmlElement, int] = {}
-    for paragraph in root.iter("p"):
-        parent = paragraph.getparent()
-        if parent is not None:
-            weights[parent] = weights.get(parent, 0) + len(paragraph.text_content().strip())
-    return max(weights, key=weights.__getitem__) if weights else None
+def _types(node: Mapping[str, Any]) -> set[str]:
+    kinds = node.get("@type")
+    return {kind for kind in _list(kinds) if isinstance(kind, str)}
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _position(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def _string(value: Any) -> str | None:
+    return (normalize_space(value) or None) if isinstance(value, str) else None
+
+
+def _first_string(value: Any) -> str | None:
+    return next((text for item in _list(value) if (text := _string(item))), None)
+
+
+def _jsonld_name(value: Any) -> str | None:
+    """A schema.org person (or a list of them, or a plain name): the first name."""
+    first = next(iter(_list(value)), None)
+    return _string(first.get("name")) if isinstance(first, dict) else _string(first)
+
+
+def _jsonld_image(value: Any) -> str | None:
+    first = next(iter(_list(value)), None)
+    url = first.get("url") if isinstance(first, dict) else first
+    return url.strip() if isinstance(url, str) and _is_real_image(url.strip()) else None

@@ -61,6 +61,8 @@ class Body:
     paragraphs: tuple[str, ...]
     related_urls: tuple[str, ...]
     dateline: str | None
+    linked: tuple[bool, ...] = ()
+    """Per paragraph: whether it is mostly link text (a menu or a list of links)."""
 
 
 @dataclass(slots=True)
@@ -149,6 +151,7 @@ class _Walker:
 
 def _assemble(runs: list[_Run], base_url: str) -> Body:
     paragraphs: list[str] = []
+    linked: list[bool] = []
     related: list[str] = []
     dateline: str | None = None
     teaser_without_link = False
@@ -163,12 +166,14 @@ def _assemble(runs: list[_Run], base_url: str) -> Body:
         teaser_without_link = False
         if not text or is_label_line(text):
             continue
+        is_linked = run.link_chars * 2 >= len(text)
         if not paragraphs:
             dateline, text = split_dateline(text, run.opening_bold)
             if not text:
                 continue
         paragraphs.append(text)
-    return Body(tuple(paragraphs), tuple(dict.fromkeys(related)), dateline)
+        linked.append(is_linked)
+    return Body(tuple(paragraphs), tuple(dict.fromkeys(related)), dateline, tuple(linked))
 
 
 def _related_url(href: str, base_url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -29,6 +30,28 @@ _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 # The end mark `***` (also `(***)`) closing the last paragraph, attached or spaced.
 _END_MARK = re.compile(r"\s*\(?\*{3,}\)?$")
+
+# Site chrome that is never article text: footer and menu labels, section menus, share buttons.
+_CHROME_LABELS = frozenset(
+    {
+        "tentang kami", "redaksi", "pedoman media siber", "kontak", "kontak kami", "disclaimer",
+        "kebijakan privasi", "privacy policy", "syarat dan ketentuan", "karir", "info iklan",
+        "beranda", "home", "indeks", "indeks berita", "terkini", "terpopuler", "terkait",
+        "berita terkait", "artikel pilihan", "kabar daerah", "rekomendasi", "populer",
+        "trending", "video", "foto", "galeri", "menu", "cari", "search", "tags", "tag",
+    }
+)  # fmt: skip
+_CHROME_WORDS = frozenset(
+    {
+        "facebook", "twitter", "instagram", "youtube", "tiktok", "whatsapp", "telegram",
+        "linkedin", "line", "pinterest", "email", "x", "bagikan", "share", "salin", "copy",
+        "link", "tautan", "ikuti", "kami", "di", "follow", "us", "google", "news",
+    }
+)  # fmt: skip
+_COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\bhak cipta\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+# A paragraph of prose: a sentence at least this long that is neither chrome nor a link list.
+_MIN_PROSE_WORDS = 8
 
 
 def normalize_space(text: str) -> str:
@@ -88,7 +111,8 @@ def split_caption(caption: str) -> tuple[str | None, str | None]:
 
 
 def strip_end_mark(paragraph: str) -> str:
-    """Remove the `***` end mark closing an article's last paragraph."""
+    """Remove the `***` end mark closing a paragraph (the article's text, or the text before
+    an update the editor appended after it)."""
     return _END_MARK.sub("", paragraph)
 
 
@@ -98,3 +122,54 @@ def word_count(text: str) -> int:
     Reduplicated words (`negara-negara`) count once; a lone `-` or `,` is not a word.
     """
     return sum(1 for token in text.split() if _LETTER_OR_DIGIT.search(token))
+
+
+def is_chrome_line(paragraph: str) -> bool:
+    """True for a line of the site's chrome: a menu or footer label (`Tentang Kami`), share
+    buttons (`Facebook Twitter Instagram`) or a copyright line."""
+    if _COPYRIGHT.search(paragraph):
+        return True
+    text = paragraph.lower().strip(" .:|-•·»›")
+    if text in _CHROME_LABELS:
+        return True
+    words = _WORD.findall(text)
+    return bool(words) and all(word in _CHROME_WORDS for word in words)
+
+
+def chrome_reason(paragraphs: Sequence[str], linked: Sequence[bool]) -> str | None:
+    """Why a body is the site's chrome rather than an article's text, or None.
+
+    `linked` says per paragraph whether it is mostly link text. Chrome: no paragraph of prose
+    (`_MIN_PROSE_WORDS` words, not a chrome line, not a link list), or less than half of the
+    text in prose.
+    """
+    if not paragraphs:
+        return None
+    flags = list(linked) or [False] * len(paragraphs)
+    prose = [
+        paragraph
+        for paragraph, is_linked in zip(paragraphs, flags, strict=True)
+        if not is_linked and not is_chrome_line(paragraph)
+    ]
+    if not any(word_count(paragraph) >= _MIN_PROSE_WORDS for paragraph in prose):
+        return f"no prose: {len(paragraphs) - len(prose)} of {len(paragraphs)} lines are chrome"
+    if 2 * sum(map(len, prose)) < sum(map(len, paragraphs)):
+        return "less than half of its text is prose: menus, link lists or footer lines"
+    return None
+
+
+def is_home_label(name: str) -> bool:
+    """True for a breadcrumb's first link (`Home`, `Beranda`)."""
+    return name.strip().lower() in ("home", "beranda", "halaman utama")
+
+
+def split_keywords(value: object) -> list[str]:
+    """schema.org `keywords`: a list of names or one comma-separated string."""
+    items = value if isinstance(value, list) else [value]
+    names = [
+        normalize_space(part)
+        for item in items
+        if isinstance(item, str)
+        for part in (item.split(",") if not isinstance(value, list) else [item])
+    ]
+    return [name for name in names if name]

@@ -265,7 +265,7 @@ class ArticlesSpider(Spider):
     ) -> Iterator[Request | Article]:
         view = self._parse_part(response)
         if view is not None and covers(first, view):
-            yield from self._deliver([view], page_count=first.page_count)
+            yield from self._deliver([view], page_count=first.page_count, paging=first)
         else:
             yield from self._page_by_page(first, reason="page_all_incomplete")
 
@@ -302,7 +302,13 @@ class ArticlesSpider(Spider):
             return
         yield self._request("next_page", first.next_page_url, cb_kwargs={"parts": [first]})
 
-    def _deliver(self, parts: Sequence[ArticlePart], *, page_count: int) -> Iterator[Article]:
+    def _deliver(
+        self,
+        parts: Sequence[ArticlePart],
+        *,
+        page_count: int,
+        paging: ArticlePart | None = None,
+    ) -> Iterator[Article]:
         """The article, if it was published inside the window (an undated one goes on to
         validation, which drops it)."""
         published = published_at(parts)
@@ -310,7 +316,7 @@ class ArticlesSpider(Spider):
         if window is not None and published is not None and published not in window:
             self._record(parts[0].url.canonical, "out_of_window", f"published {to_iso(published)}")
             return
-        yield build_article(parts, page_count=page_count)
+        yield build_article(parts, page_count=page_count, paging=paging)
 
     def _drop_incomplete(self, first: ArticlePart, why: str) -> None:
         self._record(first.url.canonical, "incomplete", f"its body would be incomplete: {why}")
