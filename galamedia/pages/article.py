@@ -77,10 +77,10 @@ UPDATED_META = (
 )
 # … then JSON-LD `dateModified`, then a `Diperbarui:` line (`UPDATE_LABELS`) wherever it is.
 UPDATE_LABELS = ("diperbarui", "diperbaharui", "diupdate", "update:")
-UPDATE_LINES = (
-    "//body//text()[contains(., 'iperbarui') or contains(., 'iperbaharui')"
-    " or contains(., 'iupdate') or contains(., 'pdate:')]"
-)
+# In every update date's markup as it is written (`article:modified_time`, `dateModified`,
+# `Diperbarui`, `Diperbaharui`, `Diupdate`, `Update:`): a cheap first look at the page.
+UPDATE_WORDS = ("odified", "iperba", "pdate")
+UPDATE_LINES = "//body//text()[contains(., 'iperba') or contains(., 'pdate')]"
 AUTHOR = ('div.read__info__author a[href*="/author/"]',)  # both layouts
 # … then JSON-LD `author.name` …
 AUTHOR_GENERIC = (
@@ -386,8 +386,14 @@ class ArticlePage:
                         f"date_mismatch: meta {to_iso(moment)} vs page {to_iso(shown[1][0])}"
                     )
                 return self._first("published_at", [(_label(layer), (moment, raw))])
-        layers = [shown] if shown else []
-        return self._first("published_at", [*layers, (DATE_TEXT, self._text_pattern_date())])
+        return self._first("published_at", self._shown_dates(shown))
+
+    def _shown_dates(
+        self, shown: tuple[str, tuple[datetime, str]] | None
+    ) -> Iterator[tuple[str, tuple[datetime, str] | None]]:
+        if shown:
+            yield shown
+        yield DATE_TEXT, self._text_pattern_date()  # only when the template shows no date
 
     def _time_attribute(self) -> Iterator[tuple[str, str | None]]:
         yield DATE_ATTRIBUTE, _string(self._sel.xpath(_DATE_ATTRIBUTE_XPATH).get())
@@ -415,6 +421,8 @@ class ArticlePage:
         return None
 
     def _updated(self, jsonld: Mapping[str, Any]) -> tuple[datetime, str] | None:
+        if not any(word in self.response.text for word in UPDATE_WORDS):
+            return None  # most pages: no update date anywhere, not worth the lookups
         declared = chain(
             self._meta_values(UPDATED_META),
             [(JSONLD_MODIFIED, _string(jsonld.get("dateModified")))],
@@ -422,7 +430,10 @@ class ArticlePage:
         for layer, raw in declared:
             if raw and (moment := parse_iso(raw)):
                 return self._first("updated_at", [(_label(layer), (moment, raw))])
-        return self._first("updated_at", [(UPDATE_LINE, self._update_line())])
+        return self._first("updated_at", self._update_lines())
+
+    def _update_lines(self) -> Iterator[tuple[str, tuple[datetime, str] | None]]:
+        yield UPDATE_LINE, self._update_line()
 
     def _update_line(self) -> tuple[datetime, str] | None:
         """A visible `Diperbarui: 23 Februari 2023, 09:15 WIB` line, whatever holds it."""
@@ -516,16 +527,16 @@ class ArticlePage:
         """The kanal's name in a breadcrumb: its link to the kanal, else (PRMN: Home › Kanal)
         the second link, or (elsewhere) the last link that is not Home."""
         links = self._sel.css(query)
-        named = [
-            (self.response.urljoin(link.attrib.get("href", "")), _text_of(link)) for link in links
-        ]
-        for href, name in named:
-            if href.rstrip("/").endswith(f"/{url.kanal}") and name:
+        hrefs = [self.response.urljoin(link.attrib.get("href", "")) for link in links]
+        for href, link in zip(hrefs, links, strict=True):
+            if href.rstrip("/").endswith(f"/{url.kanal}") and (name := _text_of(link)):
                 return name
         if template:
-            return (named[1][1] or None) if len(named) >= 2 else None
-        others = [name for href, name in named if name and not _is_home(href, name)]
-        return others[-1] if others else None
+            return (_text_of(links[1]) or None) if len(links) >= 2 else None
+        for href, link in reversed(list(zip(hrefs, links, strict=True))):
+            if (name := _text_of(link)) and not _is_home(href, name):
+                return name
+        return None
 
     def _jsonld_breadcrumb(self, url: ArticleUrl) -> str | None:
         items = [
@@ -560,9 +571,12 @@ class ArticlePage:
             chain(
                 ((query, self._tag_names(query)) for query in TAGS),
                 [(JSONLD_KEYWORDS, tuple(dict.fromkeys(split_keywords(jsonld.get("keywords")))))],
-                [(_label(TAG_META[0]), tuple(dict.fromkeys(self._values(TAG_META))))],
+                self._tag_metas(),
             ),
         )
+
+    def _tag_metas(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        yield _label(TAG_META[0]), tuple(dict.fromkeys(self._values(TAG_META)))
 
     def _tag_names(self, query: str) -> tuple[str, ...]:
         names = (_text_of(node).lstrip("#").strip() for node in self._sel.css(query))
@@ -782,7 +796,11 @@ def _first_text_in(scope: Selector, query: str, *, label: str | None = None) -> 
 
 
 def _text_of(node: Selector) -> str:
-    return normalize_space(node.xpath("string()").get(""))
+    """The node's text, as XPath `string()` gives it (read from lxml: no XPath to compile)."""
+    root = node.root
+    if not isinstance(root, etree._Element):
+        return ""
+    return normalize_space("".join(text for text in root.itertext() if isinstance(text, str)))
 
 
 def _text_nodes(found: Any) -> Iterator[etree._ElementUnicodeResult]:

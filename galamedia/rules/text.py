@@ -50,6 +50,8 @@ _CHROME_WORDS = frozenset(
 )  # fmt: skip
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|\bcopyright\b|\bhak cipta\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
+# Chrome lines are short: a menu label, a row of share buttons, a copyright line.
+_MAX_CHROME_LINE = 160
 # A paragraph of prose: a sentence at least this long that is neither chrome nor a link list.
 _MIN_PROSE_WORDS = 8
 
@@ -127,6 +129,8 @@ def word_count(text: str) -> int:
 def is_chrome_line(paragraph: str) -> bool:
     """True for a line of the site's chrome: a menu or footer label (`Tentang Kami`), share
     buttons (`Facebook Twitter Instagram`) or a copyright line."""
+    if len(paragraph) > _MAX_CHROME_LINE:  # prose: no need to look closer
+        return False
     if _COPYRIGHT.search(paragraph):
         return True
     text = paragraph.lower().strip(" .:|-•·»›")
