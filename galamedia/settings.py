@@ -43,9 +43,11 @@ EXTENSIONS = {
     # Judges the run when the spider closes, before the feed storage (Scrapy's FeedExporter, 0)
     # and everything else that acts on the verdict: so its priority comes first.
     "galamedia.accounting.verdict.RunVerdict": -100,
+    # Reports the run once the engine stopped (the feeds stored), before the state closes:
+    # both on `engine_stopped`, so it comes before the state here.
+    "galamedia.monitoring.report.RunReporter": -95,
     # Opens and locks STATE_PATH as the crawl is set up; off without it.
     "galamedia.incremental.state.IncrementalState": -90,
-    "galamedia.monitoring.report.RunReporter": 500,
     "galamedia.monitoring.progress.Progress": 510,
 }
 # A progress line per site this often (seconds); 0 turns it off.
@@ -68,6 +70,9 @@ DOWNLOADER_MIDDLEWARES = {
 
 # Retries: 4 more attempts, waiting ~1, 2, 4, 8 s (±50 %), or what Retry-After asks, up to 2 min.
 RETRY_TIMES = 4
+# A request that ran out of retries is one lost URL (its `not written` line says so); whether
+# that fails the run is the verdict's to say, at the end: not an ERROR line of its own.
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 120.0

@@ -107,10 +107,14 @@ def test_failed_run_exits_1_and_keeps_the_previous_export(
 ) -> None:
     out, log = tmp_path / "out.jsonl", tmp_path / "crawl.log"
     out.write_text(PREVIOUS)
+    previous_report = Path(f"{out}.report.json")
+    previous_report.write_text('{"ok": true}\n')
     standard.routes["/robots.txt"] = Route(503)
     assert start_crawl(standard, out, log).wait(120) == 1
     assert out.read_text() == PREVIOUS
-    report = json.loads(Path(f"{out}.report.json").read_text())
+    # the report beside out.jsonl still describes out.jsonl; this run's is beside its partial
+    assert previous_report.read_text() == '{"ok": true}\n'
+    report = json.loads(Path(f"{out}.partial.report.json").read_text())
     assert report["ok"] is False
     assert report["finish_reason"] == "robots_unavailable"
     assert "Crawl robots_unavailable: FAILED." in log.read_text()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import ssl
+from collections.abc import Iterator
 
+from OpenSSL import SSL
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -15,8 +19,10 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as tx
 from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed
 
 from galamedia.signals import not_written
 
@@ -26,6 +32,12 @@ REQUEST_KIND = "galamedia_kind"
 """Request meta: what the spider asked for (`listing`, `article` …; see the spider's table)."""
 LISTING_KINDS = frozenset({"listing", "robots", "sitemap", "feed"})
 """Request kinds whose loss leaves the walk incomplete."""
+ROBOTS_UNAVAILABLE = "robots_unavailable"
+"""The outcome of a request to a site whose robots.txt could not be read: never sent."""
+ROBOTS_UNAVAILABLE_CAUSE = "robotstxt/unavailable_cause/"
+"""Stat, per host whose robots.txt could not be read: why (`connection refused`, `HTTP 503`)."""
+BLOCKED_CAUSE = "blocked/cause/"
+"""Stat, per host left alone because it blocked the crawl: why (the block pages seen)."""
 
 
 class Rejection(IgnoreRequest):
@@ -59,6 +71,7 @@ FAILURE_REASONS = frozenset(
         "ignored",
         "offsite",
         "robots_forbidden",
+        ROBOTS_UNAVAILABLE,
         "too_large",
         "download_error",
         "redirect_loop",
@@ -72,11 +85,15 @@ def is_failure(reason: str) -> bool:
 
 
 def record(crawler: Crawler, url: str, reason: str, detail: str) -> None:
-    """Account for a URL that does not become an item: counted, logged, reported at the end."""
+    """Account for a URL that does not become an item: counted, logged, reported at the end.
+
+    A lost article is one warning line: whether the losses fail the run is the verdict's to
+    say (at the end, as an error), not each loss's.
+    """
     crawler.stats.inc_value(f"articles/not_written/{reason}")
     if is_failure(reason):
         crawler.stats.inc_value("articles/failed")
-        logger.error("not written: %s (%s: %s)", url, reason, detail)
+        logger.warning("not written: %s (%s: %s)", url, reason, detail)
     else:
         logger.debug("not written: %s (%s: %s)", url, reason, detail)
     crawler.signals.send_catch_log(not_written, url=url, reason=reason, detail=detail)
@@ -111,3 +128,86 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     ):
         return "connection", repr(error)
     return "download_error", repr(error)
+
+
+# A download failure in a few plain words, most specific first: a failure wraps others (Scrapy's
+# `DownloadFailedError` from Twisted's `ResponseFailed`, which holds the TLS error), and the
+# first row matching any of them names it.
+_CAUSES: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((CannotResolveHostError, tx.DNSLookupError), "DNS lookup failed"),
+    ((DownloadConnectionRefusedError, tx.ConnectionRefusedError), "connection refused"),
+    ((SSL.Error, tx.SSLError, ssl.SSLError), "TLS error"),
+    ((DownloadTimeoutError, tx.TimeoutError, tx.TCPTimedOutError, TimeoutError), "timed out"),
+    ((ResponseDataLossError,), "response cut short"),
+    ((tx.ConnectionClosed, ResponseFailed, DownloadFailedError), "connection lost"),
+)
+_OS_ERRORS = {
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ECONNRESET: "connection lost",
+}
+NETWORK_CAUSES = frozenset(
+    {
+        "DNS lookup failed",
+        "connection refused",
+        "timed out",
+        "connection lost",
+        "network unreachable",
+        "no route to host",
+    }
+)
+"""Causes that a missing or broken network would give: worth asking whether it is up."""
+
+
+def robots_unreadable(host: str, cause: str) -> str:
+    """`robots.txt of 127.0.0.1 unreachable: connection refused` (a network cause), or
+    `… unavailable: HTTP 503` (the server answered, with an error)."""
+    state = "unreachable" if cause in NETWORK_CAUSES else "unavailable"
+    return f"robots.txt of {host} {state}: {cause}"
+
+
+def download_cause(error: BaseException) -> str:
+    """Why a download failed, in a few words for a person: `DNS lookup failed`, `connection
+    refused`, `timed out`, `TLS error`, `connection lost` …; `HTTP 503` for an error status,
+    the reason and detail of a `Rejection`, else the error's type and message."""
+    chain = list(_wrapped(error))
+    for kinds, cause in _CAUSES:
+        if any(isinstance(link, kinds) for link in chain):
+            return cause
+    for link in chain:
+        # Twisted keeps the errno of a failed connect in `osError`
+        code = link.osError if isinstance(link, ConnectError) else getattr(link, "errno", None)
+        if code in _OS_ERRORS:
+            return _OS_ERRORS[code]
+        if isinstance(link, tx.NoRouteError):
+            return "network unreachable"  # what Twisted makes of ENETUNREACH
+    if isinstance(error, Rejection):
+        return f"{error.reason}: {error.detail}"
+    if isinstance(error, HttpError):
+        return f"HTTP {error.response.status}"
+    if isinstance(error, ConnectError):
+        return "could not connect"
+    message = str(error).strip()
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _wrapped(error: BaseException) -> Iterator[BaseException]:
+    """The error and every error inside it: its causes, and a `ResponseFailed`'s reasons."""
+    seen: set[int] = set()
+    waiting = [error]
+    while waiting:
+        link = waiting.pop(0)
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        # what it was raised from, as a traceback would show it
+        inner = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
+        if inner is not None:
+            waiting.append(inner)
+        if isinstance(link, ResponseFailed):
+            waiting.extend(
+                reason.value
+                for reason in link.reasons
+                if isinstance(reason, Failure) and isinstance(reason.value, BaseException)
+            )

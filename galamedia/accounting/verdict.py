@@ -12,7 +12,16 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from galamedia.accounting.outcomes import LISTING_KINDS, REQUEST_KIND, is_failure, record
+from galamedia.accounting.outcomes import (
+    BLOCKED_CAUSE,
+    LISTING_KINDS,
+    NETWORK_CAUSES,
+    REQUEST_KIND,
+    ROBOTS_UNAVAILABLE_CAUSE,
+    is_failure,
+    record,
+    robots_unreadable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +29,8 @@ logger = logging.getLogger(__name__)
 OK_CLOSE_REASONS = frozenset(
     {"finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"}
 )
+# Close reasons that mean a site was lost as a whole: its cause says more than the reason.
+SITE_CLOSE_REASONS = frozenset({"robots_unavailable", "blocked"})
 _NOT_WRITTEN = "articles/not_written/"
 
 
@@ -60,18 +71,25 @@ def judge(
     more than `max_failed_ratio` of the requested articles lost, beyond `allowed_failures`.
     A few permanent failures (a 404, one blocked article) do not fail a run, even a small
     incremental one: they are reported.
+
+    A site lost as a whole (its robots.txt unreadable, or it blocked the crawl) is named with
+    its cause, and comes last: the cause of the others (`robots.txt of 127.0.0.1 unreachable:
+    connection refused — is the network up?`), the line a person reads first.
     """
     problems = []
-    if close_reason not in OK_CLOSE_REASONS:
+    lost = lost_sites(stats)
+    if close_reason not in OK_CLOSE_REASONS and not (close_reason in SITE_CLOSE_REASONS and lost):
         problems.append(f"the crawl closed early: {close_reason}")
     if listing_failed := stats.get("articles/listing_failed", 0):
         problems.append(
             f"{listing_failed} index page(s) could not be read: the walk is incomplete"
         )
     finished = close_reason == "finished"
-    if (unreadable := stats.get("robotstxt/unavailable", 0)) and finished:
+    unreadable = stats.get("robotstxt/unavailable", 0)
+    if unreadable and finished and not _with_prefix(stats, ROBOTS_UNAVAILABLE_CAUSE):
         problems.append(f"robots.txt unavailable on {unreadable} site(s): nothing crawled there")
-    if (blocked := stats.get("blocked/sites", 0)) and finished:
+    blocked = stats.get("blocked/sites", 0)
+    if blocked and finished and not _with_prefix(stats, BLOCKED_CAUSE):
         problems.append(f"{blocked} site(s) blocked the crawl")
     requested = stats.get("articles/requested", 0)
     failed = sum(n for r, n in not_written_counts(stats).items() if is_failure(r))
@@ -86,7 +104,29 @@ def judge(
                 f"{failed} of {requested} articles failed ({failed / requested:.0%}, "
                 f"more than {max_failed_ratio:.0%})"
             )
-    return Verdict(close_reason, tuple(problems))
+    return Verdict(close_reason, (*problems, *lost))
+
+
+def lost_sites(stats: Mapping[str, Any]) -> list[str]:
+    """A sentence per site lost as a whole, with its cause: robots.txt unreadable, blocked."""
+    sentences = []
+    for host, cause in _with_prefix(stats, ROBOTS_UNAVAILABLE_CAUSE).items():
+        hint = " — is the network up?" if cause in NETWORK_CAUSES else ""
+        sentences.append(robots_unreadable(host, cause) + hint)
+    sentences.extend(
+        f"{host} blocked the crawl: {cause}"
+        for host, cause in _with_prefix(stats, BLOCKED_CAUSE).items()
+    )
+    return sentences
+
+
+def _with_prefix(stats: Mapping[str, Any], prefix: str) -> dict[str, str]:
+    """The stats under `prefix`, by the rest of their key (a host), in order."""
+    return {
+        key.removeprefix(prefix): str(value)
+        for key, value in sorted(stats.items())
+        if key.startswith(prefix)
+    }
 
 
 class RunVerdict:
@@ -105,6 +145,7 @@ class RunVerdict:
         self.max_failed_ratio = crawler.settings.getfloat("FAILED_ARTICLES_MAX_RATIO")
         self.allowed_failures = crawler.settings.getint("FAILED_ARTICLES_ALLOWED")
         self._verdict: Verdict | None = None
+        self._export_problems: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -122,10 +163,22 @@ class RunVerdict:
         return owner
 
     @property
-    def verdict(self) -> Verdict:
+    def crawl_verdict(self) -> Verdict:
+        """The crawl's verdict alone, as it stood when the spider closed."""
         if self._verdict is None:
             raise RuntimeError("the run has not been judged: the spider has not closed yet")
         return self._verdict
+
+    @property
+    def verdict(self) -> Verdict:
+        """The run's verdict: the crawl's, and any feed that could not be written."""
+        crawl = self.crawl_verdict
+        return Verdict(crawl.close_reason, (*crawl.problems, *self._export_problems))
+
+    def feed_failed(self, path: str, reason: str) -> None:
+        """A feed could not be written (locked, opened, written or stored): the run fails."""
+        self._export_problems.append(f"feed {path} not written: {reason}")
+        self.crawler.stats.inc_value("feeds/failed")
 
     @property
     def is_judged(self) -> bool:

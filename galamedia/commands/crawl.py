@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from typing import NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.spiderloader import get_spider_loader
 
 from galamedia.accounting.verdict import RunVerdict
-from galamedia.incremental.store import StateBusyError, ensure_free
+from galamedia.commands import preflight
 from galamedia.rules.arguments import ArgumentError, ChecksArguments
 
 EXIT_FAILED_RUN = 1
@@ -20,8 +20,8 @@ EXIT_BAD_ARGUMENTS = 2
 
 class Command(ScrapyCrawlCommand):
     """Scrapy's `crawl` with honest exit codes: 0 the run succeeded, 1 it failed (see
-    `RunVerdict`), 2 a bad spider argument or a state file in use (one line, before any
-    request).
+    `RunVerdict`), 2 a bad argument, setting, feed path, state file or JOBDIR, or a feed or
+    state file in use by another run (one line, before any request).
 
     Stock `scrapy crawl` exits 0 even when the crawl was blocked or lost its articles.
     """
@@ -38,22 +38,30 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = EXIT_FAILED_RUN
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        """Check the spider's arguments before Scrapy builds its crawler process: no log
-        preamble, no traceback, no request; only `error: since: 2023-13-01 is not a real date`.
+        """Check everything the run would trip over before Scrapy builds its crawler process:
+        no log preamble, no traceback, no request; only one line such as
+        `error: since: 2023-13-01 is not a real date`.
         """
         super().process_options(args, opts)
         if len(args) != 1:
             return  # Scrapy's own usage error follows
         assert self.settings is not None
-        spider_class = get_spider_loader(self.settings).load(args[0])
+        loader = get_spider_loader(self.settings)
         try:
+            spider_class = loader.load(args[0])
             if issubclass(spider_class, ChecksArguments):
                 spider_class.check_arguments(opts.spargs)
-            if state_path := self.settings.get("STATE_PATH"):
-                ensure_free(Path(state_path))  # refuse now if another run holds it
-        except (ArgumentError, StateBusyError) as error:
-            sys.stderr.write(f"error: {error}\n")
-            raise SystemExit(EXIT_BAD_ARGUMENTS) from None
+            preflight.check_all(self.settings)
+        except KeyError:
+            spiders = ", ".join(loader.list()) or "none"
+            _refuse(f"no spider named {args[0]!r} (the spiders here: {spiders})")
+        except (ArgumentError, preflight.PreflightError) as error:
+            _refuse(str(error))
+
+
+def _refuse(message: str) -> NoReturn:
+    sys.stderr.write(f"error: {message}\n")
+    raise SystemExit(EXIT_BAD_ARGUMENTS)
 
 
 def _succeeded(crawler: Crawler) -> bool:

@@ -13,7 +13,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import Deferred
 
-from galamedia.accounting.outcomes import Rejection
+from galamedia.accounting.outcomes import BLOCKED_CAUSE, Rejection
 from galamedia.rules.arguments import CrawlArguments
 from galamedia.rules.blocks import block_marker
 from galamedia.rules.urls import parse_article_url
@@ -67,17 +67,18 @@ class BlockDetectionMiddleware:
             return response
         self.in_a_row[host] += 1
         self.crawler.stats.inc_value("blocked/responses")
-        logger.warning("blocked at %s (%s), %d in a row", request.url, marker, self.in_a_row[host])
+        # Logged once, by whoever accounts for the request (an article's `not written` line).
+        logger.debug("blocked at %s (%s), %d in a row", request.url, marker, self.in_a_row[host])
         if self.in_a_row[host] >= self.close_after and host not in self.given_up:
-            self._give_up(host)
-        raise Rejection("blocked", marker)
+            self._give_up(host, marker)
+        raise Rejection("blocked", f"{marker}, {self.in_a_row[host]} in a row")
 
-    def _give_up(self, host: str) -> None:
+    def _give_up(self, host: str, marker: str) -> None:
         self.given_up.add(host)
         self.crawler.stats.inc_value("blocked/sites")
-        logger.error(
-            "%s: %d block pages in a row: leaving this site alone", host, self.close_after
-        )
+        cause = f"{self.close_after} block pages in a row (the last: {marker})"
+        self.crawler.stats.set_value(f"{BLOCKED_CAUSE}{host}", cause)
+        logger.error("%s blocked the crawl: %s; leaving this site alone", host, cause)
         if (self.sites or {host}) <= self.given_up and self._closing is None:
             self._closing = deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="blocked")

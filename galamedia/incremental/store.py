@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -12,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from galamedia import locks
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,17 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
+# Our own database, recognised before anything is written to it: SQLite's application id (the
+# bytes `GALM`) and a schema version, with the steps from each older version to this one.
+APPLICATION_ID = 0x47414C4D
+SCHEMA_VERSION = 1
+TABLES = frozenset({"articles", "pending", "runs"})
+MIGRATIONS: dict[int, str] = {
+    # 0 → 1: a state file of the first release (our tables, no application id yet): stamped.
+    0: "SELECT 1",
+}
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
 # The fields whose change makes an article worth exporting again.
 HASHED_FIELDS = ("title", "body", "editor", "source", "tags", "image_url")
 
@@ -62,8 +74,84 @@ def content_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-class StateBusyError(RuntimeError):
+class StateBusyError(locks.BusyError):
     """Another run holds the state file."""
+
+
+class StateFileError(ValueError):
+    """A `STATE_PATH` that cannot hold this crawler's state: `str()` is one line naming the
+    file and what to do."""
+
+
+def check_state_file(path: Path, *, thorough: bool = True) -> None:
+    """Raise `StateFileError` unless `path` is, or can become, this crawler's state file.
+
+    Creates and writes nothing. A database of another program is never ours to write into;
+    an empty file that exists was a state file once (truncated?), never a new one; `thorough`
+    also reads every page of the database (SQLite's quick check) for damage.
+    """
+    if path.is_dir():
+        raise StateFileError(f"{path} is a directory: give a file, e.g. {path / 'state.sqlite'}")
+    if not path.exists():
+        ancestor = next(parent for parent in path.parents if parent.exists())
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise StateFileError(f"cannot create {path}: {ancestor} is not writable")
+        return
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise StateFileError(f"{path} is not writable: give a file this user may write")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StateFileError(
+            f"{path.parent} is not writable: SQLite writes its journal beside {path.name}"
+        )
+    if path.stat().st_size == 0:
+        raise StateFileError(
+            f"{path} is empty: a state file is never 0 bytes, so it was probably truncated;"
+            " restore it from a backup, or delete it to start afresh (every article in the"
+            " window is then exported again)"
+        )
+    with path.open("rb") as handle:
+        if handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            raise StateFileError(
+                f"{path} is not a SQLite database, so not a state file: give another path"
+            )
+    application_id, version, tables = _identify(path, thorough=thorough)
+    if application_id == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            raise StateFileError(
+                f"{path} was written by a newer version of the crawler (schema {version},"
+                f" this one knows {SCHEMA_VERSION}): upgrade the crawler"
+            )
+        return
+    if application_id == 0 and (not tables or tables >= TABLES):
+        return  # an empty database, or ours from before the application id: adopted
+    kind = f"application id {application_id:#x}" if application_id else "no application id"
+    raise StateFileError(
+        f"{path} is another program's SQLite database ({kind}; tables:"
+        f" {', '.join(sorted(tables)) or 'none'}): it is left untouched; give another path"
+    )
+
+
+def _identify(path: Path, *, thorough: bool) -> tuple[int, int, frozenset[str]]:
+    """The database's application id, schema version and tables, read without writing."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        application_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        problems = [row[0] for row in db.execute("PRAGMA quick_check")] if thorough else ["ok"]
+    except sqlite3.DatabaseError as error:
+        raise StateFileError(
+            f"{path} is damaged ({error}): restore it from a backup, or delete it to start afresh"
+        ) from None
+    finally:
+        db.close()
+    if problems != ["ok"]:
+        raise StateFileError(
+            f"{path} is damaged ({problems[0]}): restore it from a backup, or delete it to"
+            " start afresh"
+        )
+    tables = frozenset(row[0] for row in rows if not row[0].startswith("sqlite_"))
+    return application_id, version, tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +177,31 @@ class StateStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        check_state_file(path, thorough=False)  # `crawl` made the thorough check already
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _acquire_lock(_lock_path(path))
-        self._db = sqlite3.connect(path, isolation_level=None)  # autocommit; explicit txns
-        self._db.row_factory = sqlite3.Row
-        self._db.executescript(SCHEMA)
+        self._lock = locks.Lock.acquire(path, StateBusyError)
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None)  # autocommit; explicit txns
+            self._db.row_factory = sqlite3.Row
+            self._migrate()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _migrate(self) -> None:
+        """Create the schema in a new file, or bring an older one of ours up to date, in one
+        transaction."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        steps = "".join(f"{MIGRATIONS[step]};\n" for step in range(version, SCHEMA_VERSION))
+        self._db.executescript(
+            f"BEGIN IMMEDIATE;\n{steps}{SCHEMA}\n"
+            f"PRAGMA application_id = {APPLICATION_ID};\n"
+            f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+        )
 
     def close(self) -> None:
         self._db.close()
-        self._lock.close()
+        self._lock.release()
 
     # Articles ----------------------------------------------------------------------------
 
@@ -220,32 +324,5 @@ class _Transaction:
 
 
 def ensure_free(path: Path) -> None:
-    """Raise `StateBusyError` if another run holds the state file at `path`; touches nothing
-    (no database, no lock file is created), so a bad command line leaves no trace."""
-    lock = _lock_path(path)
-    if lock.exists():
-        _acquire_lock(lock, "r").close()
-
-
-def _lock_path(path: Path) -> Path:
-    return Path(f"{path}.lock")
-
-
-def _acquire_lock(path: Path, mode: str = "a+") -> IO[str]:
-    handle = path.open(mode, encoding="utf-8")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise StateBusyError(
-            f"{path.with_suffix('')} is in use by another run ({holder})"
-        ) from None
-    if mode == "r":
-        return handle
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()}\n")
-    handle.flush()
-    return handle
+    """Raise `StateBusyError` if another run holds the state file at `path`; creates nothing."""
+    locks.ensure_free(path, StateBusyError)

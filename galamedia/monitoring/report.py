@@ -17,11 +17,12 @@ from scrapy.crawler import Crawler
 from scrapy.utils.job import job_dir
 
 from galamedia.accounting.verdict import RunVerdict, Verdict, not_written_counts
+from galamedia.export.storage import AtomicFileFeedStorage
 from galamedia.incremental.state import IncrementalState
 from galamedia.monitoring.drift import WATCHED_FIELDS, Thresholds, find_drift
 from galamedia.pages.article import TEMPLATE_LAYERS
 from galamedia.rules.arguments import CrawlArguments, Window
-from galamedia.rules.urls import is_local_file
+from galamedia.rules.dates import WIB
 from galamedia.scheduling.jobdir import RESUMED_STAT, TOTALS
 from galamedia.signals import crawl_planned, not_written
 
@@ -132,7 +133,9 @@ class RunReporter:
         crawler.signals.connect(reporter.url_not_written, signal=not_written)
         crawler.signals.connect(reporter.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(reporter.count_layers, signal=signals.item_dropped)
-        crawler.signals.connect(reporter.spider_closed, signal=signals.spider_closed)
+        # After the feeds are stored (a feed that failed to store fails the run too), and
+        # before the state closes (its extension comes later in EXTENSIONS).
+        crawler.signals.connect(reporter.engine_stopped, signal=signals.engine_stopped)
         return reporter
 
     def spider_opened(self, spider: Spider) -> None:
@@ -185,7 +188,9 @@ class RunReporter:
     def url_not_written(self, url: str, reason: str, detail: str) -> None:
         self.not_written.append({"url": url, "reason": reason, "detail": detail})
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def engine_stopped(self) -> None:
+        if not RunVerdict.of(self.crawler).is_judged:
+            return  # the crawl never opened: nothing to report
         stats = self.crawler.stats.get_stats()
         verdict = RunVerdict.of(self.crawler).verdict
         report = self.build(stats, verdict)
@@ -194,9 +199,6 @@ class RunReporter:
             report.drift = find_drift(report.history(), recent, self.thresholds)
             report.state = state.summary(stats)
             state.finish_run(report.to_json(), exit_status=0 if report.ok else 1)
-        logger.log(logging.INFO if report.ok else logging.ERROR, "%s", summary(report))
-        for warning in report.drift or ():
-            logger.warning("drift: %s", warning)
         if self.totals_path is not None:
             self._save_for_resume(self.totals_path, stats)
         path = self.path or self._beside_feed()
@@ -204,14 +206,22 @@ class RunReporter:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
             logger.info("run report written to %s", path)
+        # The log's last lines, after Scrapy's stats dump and "Spider closed": the summary, its
+        # verdict's causes last.
+        for warning in report.drift or ():
+            logger.warning("drift: %s", warning)
+        logger.log(logging.INFO if report.ok else logging.ERROR, "%s", summary(report))
 
     def _beside_feed(self) -> Path | None:
-        """`<feed>.report.json` for the first file feed, as Scrapy rendered its URI."""
+        """Beside the first file feed: `out.jsonl.report.json` when this run replaced
+        `out.jsonl`, else beside what it left (`out.jsonl.partial.report.json`), so the report
+        beside a file always describes that file. No file feed (`-O -:jsonl`): none."""
         for extension in self.crawler.extensions.middlewares:
             for slot in getattr(extension, "slots", []):
-                uri = str(getattr(slot, "uri", ""))
-                if is_local_file(uri):
-                    return Path(uri.removeprefix("file://") + ".report.json")
+                storage = getattr(slot, "storage", None)
+                if isinstance(storage, AtomicFileFeedStorage):
+                    written = Path(storage.path) if storage.published else storage.partial_path
+                    return written.with_name(written.name + ".report.json")
         return None
 
     def build(self, stats: Mapping[str, Any], verdict: Verdict) -> RunReport:
@@ -225,7 +235,7 @@ class RunReporter:
             ok=verdict.ok,
             problems=list(verdict.problems),
             window=(
-                {"start": window.start.isoformat(), "end": window.end.isoformat()}
+                {"start": _wib(window.start), "end": _wib(window.end)}
                 if window is not None
                 else None
             ),
@@ -273,7 +283,8 @@ class RunReporter:
 
 
 def summary(report: RunReport) -> str:
-    """The lines a person reads in ten seconds at the end of the log."""
+    """The lines a person reads in ten seconds at the end of the log: the verdict first, the
+    counts, and last why a failed run failed (`failed because:`, one line per cause)."""
     counts = report.counts
     window = report.window
     skipped = ", ".join(f"{name} {n}" for name, n in counts.not_written.items()) or "nothing"
@@ -290,8 +301,8 @@ def summary(report: RunReport) -> str:
         f"  items written:        {counts.items_written}",
         *([f"  from the template:    {_shares(report.fallbacks)}"] if report.fallbacks else []),
         f"  not written:          {skipped}",
-        *(f"  problem:              {problem}" for problem in report.problems),
         *([f"  state:                {report.state}"] if report.state else []),
+        *(f"  failed because:       {problem}" for problem in report.problems),
     ]
     return "\n".join(lines)
 
@@ -302,6 +313,11 @@ def _shares(fallbacks: Mapping[str, float]) -> str:
         f"{name} {1 - share:.0%}" + (f" ({share:.0%} from fallbacks)" if share else "")
         for name, share in fallbacks.items()
     )
+
+
+def _wib(moment: datetime) -> str:
+    """A window's end as the README shows it: ISO 8601 in WIB (`2023-02-01T00:00:00+07:00`)."""
+    return moment.astimezone(WIB).isoformat()
 
 
 def _per_day(count: int, window: Window | None) -> float:

@@ -166,6 +166,10 @@ def _sources(value: str) -> tuple[Source, ...]:
 
 
 def _window(raw: Mapping[str, str], *, now: datetime) -> Window:
+    # The default ends are "now" in WIB, to the second, like every other time the crawl shows
+    # (`2026-11-27T13:00:00+07:00`, not `06:00:00.123456+00:00`); published times are whole
+    # seconds, so only what is published in this very second is left out.
+    now = now.astimezone(WIB).replace(microsecond=0)
     until = _moment("until", raw["until"], end=True) if "until" in raw else now
     since = (
         _moment("since", raw["since"], end=False)

@@ -13,7 +13,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
-from galamedia.accounting.outcomes import REQUEST_KIND, Rejection, failure_reason, record
+from galamedia.accounting.outcomes import (
+    REQUEST_KIND,
+    ROBOTS_UNAVAILABLE,
+    Rejection,
+    failure_reason,
+    record,
+)
 from galamedia.incremental.state import IncrementalState
 from galamedia.items import Article
 from galamedia.pages.article import ArticlePage, ArticlePart, build_article, covers, published_at
@@ -182,6 +188,9 @@ class ArticlesSpider(Spider):
         """A listing that cannot be read leaves the walk incomplete: the run fails."""
         request: Request = failure.request  # type: ignore[attr-defined]
         reason, detail = failure_reason(failure)
+        if reason == ROBOTS_UNAVAILABLE:  # the site's loss is the problem, reported as such
+            self.logger.info("listing %s not requested (%s)", request.url, detail)
+            return
         self._count("listing_failed")
         self.logger.error(
             "index page %s unreadable (%s: %s): walk incomplete", request.url, reason, detail
