@@ -1,6 +1,14 @@
 """A local copy of the site, built from the stored pages and generated articles, on 127.0.0.1.
 
-Tests start it through a fixture; a person can run it to watch the crawler work offline:
+Tests start it through a fixture; a person can run it to watch the crawler work offline. One
+command serves the sample site (`sample_site`) on a free port, runs `scrapy crawl` on it into a
+JSONL, stops the site and exits with the crawl's exit code:
+
+    python -m tests.testsite --crawl sample.jsonl
+
+(`python -m` from the repository root; from anywhere, `python path/to/tests/testsite.py …`)
+or serves a site until Ctrl-C, for crawls of your own (the standard site the tests walk, or
+`--site sample`):
 
     python -m tests.testsite --port 8000
 
@@ -17,10 +25,21 @@ with their truth, behind the same classic index:
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if not __package__:  # run as a file (`python tests/testsite.py`): import from the repository
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
 import argparse
+import errno
 import html
+import os
+import random
+import shlex
 import socket
 import struct
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,7 +52,15 @@ from urllib.parse import quote, urlsplit
 from galamedia.rules.dates import WIB
 from tests import drifted
 from tests.drifted import DriftedArticle
-from tests.helpers import SINCE, UNTIL, WINDOW_END, WINDOW_START, PageCase, load_cases
+from tests.helpers import (
+    ROOT,
+    SINCE,
+    UNTIL,
+    WINDOW_END,
+    WINDOW_START,
+    PageCase,
+    load_cases,
+)
 
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -111,7 +138,8 @@ def date_text(moment: datetime) -> str:
 
 
 def render_article(article: GeneratedArticle) -> bytes:
-    """A classic-layout article page (SITE.md §2) holding `article`'s fields."""
+    """A classic-layout article page, the stored pages' template reduced to what the fields
+    need, holding `article`'s fields."""
     title = html.escape(article.title)
     paragraphs = "\n".join(
         f"<p>{'<strong>GALAMEDIANEWS</strong> - ' if number == 0 else ''}{html.escape(text)}</p>"
@@ -140,7 +168,7 @@ def render_article(article: GeneratedArticle) -> bytes:
 def render_index(
     entries: list[IndexEntry], page: int, pages: int, origin: str, path: str = "/indeks-berita"
 ) -> bytes:
-    """One listing page (SITE.md §3: the index, a kanal, a tag) with the template's quirks."""
+    """One listing page (the index, a kanal, a tag) with the template's quirks."""
     items = "\n".join(
         f"""<div class="latest__item">
 <div class="latest__img"><a href="{e.href}"><img src="/x.jpg"></a></div>
@@ -511,25 +539,239 @@ def drifted_site(
     return site
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8000)
+# The sample site: what `--crawl` shows a newcomer ---------------------------------------
+
+SAMPLE_SINCE, SAMPLE_UNTIL = "2023-02-01", "2023-03-31"
+SAMPLE_START = datetime(2023, 2, 1, tzinfo=WIB)
+SAMPLE_END = datetime(2023, 4, 1, tzinfo=WIB)
+SAMPLE_SEED = 20230301
+SAMPLE_CLASSIC = 28
+"""Classic-layout articles generated inside the sample window."""
+SAMPLE_DRIFTED = 8
+"""Drifted-template articles generated inside the sample window."""
+
+
+def sample_site(port: int = 0, host: str = "127.0.0.1", seed: int = SAMPLE_SEED) -> TestSite:
+    """The site to try the crawler on (`python -m tests.testsite --crawl sample.jsonl`): real
+    looking articles only, none of the standard site's one-paragraph stubs, around a window of
+    February and March 2023 (`SAMPLE_SINCE`, `SAMPLE_UNTIL`). The same seed, the same site.
+
+    * the stored pages of `tests/pages/` that the standard site lists, at their own dates: 15
+      articles inside the window (a split one, a listicle, WITA times, lazy images …), the
+      others newer and skipped by their listing date; and, listed inside the window, the
+      challenge, "Access Denied", video and soft-404 pages, which the crawler recognises and
+      does not write;
+    * classic-layout articles from `benchmarks/pages.py` (dateline, "Baca Juga" teasers, ads,
+      lead photo with caption and credit, tags, editor, source, several date forms and zones):
+      `SAMPLE_CLASSIC` inside the window, two newer, six older (below it, never fetched);
+    * `SAMPLE_DRIFTED` articles in the drifted template (`tests/drifted.py`), in February;
+
+    behind the index, kanal and tag listings, sitemaps and feed, as `standard_site` has.
+    """
+    # imported here: `benchmarks.pages` imports this module (for `MONTHS`)
+    from benchmarks import pages  # noqa: PLC0415
+
+    site = TestSite(port, host)
+    rng = random.Random(seed)
+    writer = pages.Writer(rng)
+    minutes = (SAMPLE_END - SAMPLE_START) // MINUTE
+    moments = [  # spread over the window, each at its own minute
+        SAMPLE_START
+        + MINUTE * (minutes * (2 * number + 1) // (2 * SAMPLE_CLASSIC))
+        + MINUTE * rng.randrange(-300, 300)
+        for number in range(SAMPLE_CLASSIC)
+    ]
+    moments += [SAMPLE_END + timedelta(days=days, hours=8) for days in (1, 3)]
+    moments += [SAMPLE_START - timedelta(days=days, hours=5) for days in range(1, 13, 2)]
+    for number, published_at in enumerate(moments):
+        title = writer.title()
+        kanal = rng.choice(list(pages.KANALS))
+        article_id = f"0{17_000_000 + number * 1_117:08d}"
+        identity = pages.Identity(article_id, kanal, title, published_at)
+        form = pages.choose_date_form(rng)
+        rendered = pages.render(
+            rng,
+            title=title,
+            url=site.url(identity.path),
+            article_id=article_id,
+            kanal=kanal,
+            iso=published_at.isoformat(),
+            visible=form.visible(published_at),
+            form=form,
+            origin=site.origin,
+        )
+        site.routes[identity.path] = Route(body=rendered.html.encode())
+        site.list(identity.path, title, published_at)
+    for article in drifted.generate(SAMPLE_DRIFTED, seed):
+        site.add_drifted(article)
+    for name, case in site.cases.items():
+        expected = case.spec["expected"]
+        if not case.spec.get("standard_site", True):  # a case for the page tests alone
+            continue
+        if expected is None:  # not an article: listed inside the window
+            site.list(site.case_path(name), name, SAMPLE_START + timedelta(days=12))
+        else:
+            published = datetime.fromisoformat(expected["published_at"])
+            site.list(site.case_path(name), str(expected["title"]), published)
+    site.publish_index()
+    return site
+
+
+# Running it ------------------------------------------------------------------------------
+
+HOST = "127.0.0.1"
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.testsite",
+        description="Serve a local copy of the site on 127.0.0.1, or serve the sample site and "
+        "crawl it into a file with `scrapy crawl` (--crawl), with no internet.",
+    )
+    parser.add_argument(
+        "--crawl",
+        metavar="FILE",
+        help="serve the site on a free port, crawl it into FILE (`-O FILE`: .jsonl, .csv …), "
+        "stop the site, and exit with the crawl's exit code",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        help="the port on 127.0.0.1 (default: 8000 when serving, a free one with --crawl)",
+    )
+    parser.add_argument(
+        "--site",
+        choices=("sample", "standard"),
+        help="sample: real-looking articles around February and March 2023 (the default with "
+        "--crawl); standard: the site the tests walk (the default when serving)",
+    )
     parser.add_argument(
         "--drifted", type=int, default=0, metavar="N", help="serve N drifted-template articles"
     )
-    arguments = parser.parse_args()
-    if arguments.drifted:
-        site = drifted_site(arguments.drifted, port=arguments.port)
-    else:
-        site = standard_site(arguments.port)
+    parser.add_argument("--since", help="the crawl window's first day (default: the site's)")
+    parser.add_argument("--until", help="the crawl window's last day (default: the site's)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _arguments(argv)
+    kind = "drifted" if arguments.drifted else arguments.site
+    kind = kind or ("sample" if arguments.crawl else "standard")
+    port = arguments.port if arguments.port is not None else 0 if arguments.crawl else 8000
+    try:
+        if kind == "drifted":
+            site = drifted_site(arguments.drifted, port=port, host=HOST)
+        elif kind == "sample":
+            site = sample_site(port, HOST)
+        else:
+            site = standard_site(port, HOST)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            message = f"port {port} on {HOST} is in use: choose another with --port"
+        else:
+            message = f"port {port} on {HOST}: {error.strerror or error}"
+        print(f"error: {message}", file=sys.stderr)  # noqa: T201
+        return 2
+    since, until = (SAMPLE_SINCE, SAMPLE_UNTIL) if kind == "sample" else (SINCE, UNTIL)
+    since, until = arguments.since or since, arguments.until or until
     with site:
-        print(f"Serving the local test site on {site.origin}. Try:")  # noqa: T201
-        print(  # noqa: T201
-            f"  scrapy crawl articles -a base_url={site.origin} -a since={SINCE}"
-            f" -a until={UNTIL} -O out.jsonl -s DOWNLOAD_DELAY=0"
-        )
+        if arguments.crawl:
+            return _crawl(site, kind, Path(arguments.crawl), since, until)
+        return _serve(site, kind, since, until)
+
+
+def _crawl_arguments(site: TestSite, feed: str, since: str, until: str) -> list[str]:
+    """`scrapy crawl` as the README runs it on Galamedia, on this site, with no delay between
+    requests (the server is ours)."""
+    return [
+        "crawl",
+        "articles",
+        "-a",
+        f"base_url={site.origin}",
+        "-a",
+        f"since={since}",
+        "-a",
+        f"until={until}",
+        "-O",
+        feed,
+        "-s",
+        "DOWNLOAD_DELAY=0",
+    ]
+
+
+def _serve(site: TestSite, kind: str, since: str, until: str) -> int:
+    print(f"Serving the {kind} test site on {site.origin} (Ctrl-C stops it). Try:")  # noqa: T201
+    command = shlex.join(["scrapy", *_crawl_arguments(site, "out.jsonl", since, until)])
+    print(f"  {command}", flush=True)  # noqa: T201
+    try:
         site._thread.join()
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as the reader can type it where they are: relative when it is below."""
+    here = Path.cwd()
+    return os.path.relpath(path, here) if path.is_relative_to(here) else str(path)
+
+
+def _stamp(path: Path) -> int | None:
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
+def _crawl(site: TestSite, kind: str, output: Path, since: str, until: str) -> int:
+    out = output.expanduser().resolve()  # where the reader means, wherever they are
+    report = out.with_name(out.name + ".report.json")
+    before = _stamp(out), _stamp(report)
+    # `scrapy crawl` runs where scrapy.cfg is: the repository root
+    feed = str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out)
+    arguments = _crawl_arguments(site, feed, since, until)
+    where = "" if Path.cwd() == ROOT else f", from {ROOT} (where scrapy.cfg is),"
+    print(  # noqa: T201
+        f"Serving the {kind} site on {site.origin}: {len(site.index)} pages listed on "
+        "/indeks-berita, stored (tests/pages/) and generated.\n"
+        f"Crawling it{where} with the command you would run on Galamedia (there without "
+        "base_url\nand without DOWNLOAD_DELAY=0: the real site gets a request a second at most):"
+        f"\n\n  {shlex.join(['scrapy', *arguments])}\n",
+        flush=True,
+    )
+    scrapy = Path(sys.executable).parent / "scrapy"
+    program = [str(scrapy)] if scrapy.exists() else [sys.executable, "-m", "scrapy"]
+    crawl = subprocess.Popen([*program, *arguments], cwd=ROOT)  # its output streams through
+    while True:
+        try:
+            code = crawl.wait()
+            break
+        except KeyboardInterrupt:  # the crawl got the Ctrl-C too: it closes, and we wait
+            continue
+    written = (_stamp(out), _stamp(report))
+    lines = [f"\nThe crawl exited with {code}; the {kind} site is stopped."]
+    if written[0] not in (None, before[0]):
+        count = len(out.read_bytes().splitlines())
+        lines.append(f"  items:   {_shown(out)} ({count} articles, one JSON object per line)")
+    else:
+        lines.append(f"  items:   none written to {_shown(out)}: see the log above")
+    if written[1] not in (None, before[1]):
+        lines.append(f"  report:  {_shown(report)} (every page not written, and why)")
+    if written[0] not in (None, before[0]):
+        lines.append(f"  the first item:  head -n 1 {shlex.quote(_shown(out))} | head -c 800")
+    lines.append('The summary is in the log above, from "Crawl finished".')
+    if kind == "sample":
+        lines[-1] += (
+            ' Besides articles, the sample site serves\na challenge, an "Access Denied" page, '
+            "a video and a soft 404 (stored in tests/pages/): the crawler\nrecognises them and "
+            'counts them under "not written".'
+        )
+    print("\n".join(lines), flush=True)  # noqa: T201
+    return code
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
