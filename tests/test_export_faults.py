@@ -50,6 +50,8 @@ def test_a_feed_that_cannot_be_written_fails_the_run_in_one_line(
     assert len(failures) == 1, failures  # once, not once per item
     assert "No space left on device" in failures[0]
     assert "Crawl finished: FAILED." in completed.stderr
+    assert "Stored jsonl feed" not in completed.stderr  # nothing contradicts the failure
+    assert "Not stored jsonl feed" in completed.stderr
     assert out.read_text() == "the last good export\n"
     assert not Path(f"{out}.lock").exists()  # released, and removed, at the end
     report = json.loads(Path(f"{out}.partial.report.json").read_text())

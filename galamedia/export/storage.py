@@ -37,6 +37,29 @@ def local_path(uri: str) -> Path | None:
     return Path(uri) if parts.scheme == "" else None
 
 
+class _StoredLine(logging.Filter):
+    """Workaround: Scrapy's feed exporter logs `Stored jsonl feed (N items) in: out.jsonl`
+    after `store()` returns, whatever the storage did; for a feed left as it was, the record
+    is rewritten to say so instead of contradicting the line before it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unpublished: set[str] = set()
+        """The URIs (as the exporter names them) of feeds this process did not publish."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Stored %s" and isinstance(record.args, tuple) and record.args:
+            logged = str(record.args[0])
+            if any(logged.endswith(f" in: {uri}") for uri in self.unpublished):
+                record.msg = "Not stored %s: left as it was"
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_STORED_LINE = _StoredLine()
+logging.getLogger("scrapy.extensions.feedexport").addFilter(_STORED_LINE)
+
+
 def ensure_output_free(path: Path) -> None:
     """Raise `OutputBusyError` if another run is writing the feed `path`; creates nothing."""
     locks.ensure_free(path, OutputBusyError)
@@ -67,6 +90,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         """Why this feed could not be written, once something failed."""
         self.published = False
         """True once this run's export replaced the target file."""
+        self.uri = uri
         self._lock: locks.Lock | None = None
 
     @classmethod
@@ -75,6 +99,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
     ) -> Self:
         storage = cls(uri, feed_options=feed_options)
         storage.crawler = crawler
+        storage.uri = uri
         try:
             Path(storage.path).parent.mkdir(parents=True, exist_ok=True)
             storage._lock = locks.Lock.acquire(Path(storage.path), OutputBusyError)
@@ -124,6 +149,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
         try:
             self._store(file)
         finally:
+            if not self.published:
+                _STORED_LINE.unpublished.add(self.uri)
             if self._lock is not None:
                 self._lock.release()
 
