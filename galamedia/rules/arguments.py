@@ -12,7 +12,12 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from galamedia.rules.dates import WIB
-from galamedia.rules.urls import canonical_article_url, is_legacy_article_url, source_path
+from galamedia.rules.urls import (
+    canonical_article_url,
+    is_legacy_article_url,
+    origin_of,
+    source_path,
+)
 
 DEFAULT_BASE_URL = "https://galamedia.pikiran-rakyat.com"
 DEFAULT_HOURS = 24
@@ -84,6 +89,11 @@ class CrawlArguments:
     def base_url(self) -> str:
         """The first (usually only) site's origin."""
         return self.origins[0]
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """The origins (scheme, host and port) this crawl may request."""
+        return tuple(dict.fromkeys(origin_of(url) for url in self.urls or self.origins))
 
     @property
     def allowed_hosts(self) -> tuple[str, ...]:

@@ -121,6 +121,22 @@ def page_number(url: str) -> int | None:
     return int(match[1]) if match else None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """A URL's origin, `scheme://host[:port]`, the port only when it is not the default: a
+    site is its origin, so `http://127.0.0.1:8001` is not the site at `http://127.0.0.1:8000`."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        port = None
+    shown = f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{(parts.hostname or '').lower()}{shown}"
+
+
 def is_local_file(uri: str) -> bool:
     """True for a feed URI that is a local file: a plain path or `file://`."""
     return "://" not in uri or uri.startswith("file://")
