@@ -41,3 +41,39 @@ def test_a_redirect_to_another_port_is_offsite_and_a_failure(site: TestSite) -> 
     assert result.stat("articles/not_written/offsite") == 1
     assert result.stat("articles/failed") == 1
     assert result.stat("articles/not_written/missing_title") is None
+
+
+@pytest.mark.parametrize("declared", ["iso-8859-1", "windows-1252"])
+@pytest_twisted.inlineCallbacks
+def test_utf8_served_under_a_single_byte_charset_is_read_as_utf8(
+    site: TestSite, declared: str
+) -> None:
+    path = site.case_path(ARTICLE)
+    page = site.article_route(ARTICLE).body
+    expected = site.cases[ARTICLE].spec["expected"]
+    # the page's NBSPs as the characters themselves (UTF-8 `C2 A0`), and an `é` (`C3 A9`) in
+    # the title and the body
+    page = page.replace(b"&nbsp;", "\u00a0".encode()).replace(b"Wang Yi", "Wang Y\u00e9".encode())
+    assert b"\xc2\xa0" in page
+    site.routes[path] = Route(
+        body=page, headers={"Content-Type": f"text/html; charset={declared}"}
+    )
+    result = yield crawl(url=site.case_url(ARTICLE))
+    (item,) = result.items
+    assert item.title == expected["title"].replace("Wang Yi", "Wang Y\u00e9")
+    assert item.body == expected["body"].replace("Wang Yi", "Wang Y\u00e9")
+    assert "\u00c2" not in item.body
+    assert "\u00c3" not in item.body  # no `Ã©`
+    assert result.stat("articles/problems/charset_corrected") == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_latin1_bytes_under_their_own_charset_are_left_alone(site: TestSite) -> None:
+    path = site.case_path(ARTICLE)
+    page = site.article_route(ARTICLE).body.replace(b"&nbsp;", b"\xa0")  # Latin-1 NBSPs
+    page = page.replace(b"Wang Yi", "Wang Y\u00e9".encode("latin-1"))  # one byte: 0xE9
+    site.routes[path] = Route(body=page, headers={"Content-Type": "text/html; charset=iso-8859-1"})
+    result = yield crawl(url=site.case_url(ARTICLE))
+    (item,) = result.items
+    assert "Wang Y\u00e9" in item.body
+    assert result.stat("articles/problems/charset_corrected") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 from typing import Self
 
@@ -16,6 +17,8 @@ from galamedia.downloader.retry import backoff_seconds, pause
 
 logger = logging.getLogger(__name__)
 
+# Charsets of one byte per character, under which UTF-8 bytes decode without an error.
+_SINGLE_BYTE = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii", "mac-roman", "koi8-r"})
 # Where to look for the closing tag: pages end with `</html>` and little after it.
 _TAIL = 4096
 
@@ -51,6 +54,8 @@ class IntegrityMiddleware:
             return await self._again(request, problem)
         if "\ufffd" in response.text:
             return self._redecoded(request, response)
+        if _is_utf8_under_a_single_byte_charset(response):
+            return self._as_utf8(request, response)
         return response
 
     async def _again(self, request: Request, problem: str) -> Request:
@@ -62,6 +67,15 @@ class IntegrityMiddleware:
         attempt = int(request.meta.get("retry_times", 0))
         await pause(backoff_seconds(attempt, self.backoff_base, self.backoff_max))
         return retry
+
+    def _as_utf8(self, request: Request, response: HtmlResponse) -> HtmlResponse:
+        self.crawler.stats.inc_value("articles/problems/charset_corrected")
+        logger.warning(
+            "%s: declared charset %s, but the bytes are UTF-8: read as UTF-8",
+            request.url,
+            response.encoding,
+        )
+        return response.replace(encoding="utf-8")
 
     def _redecoded(self, request: Request, response: HtmlResponse) -> HtmlResponse:
         declared = html_body_declared_encoding(response.body)
@@ -80,6 +94,31 @@ class IntegrityMiddleware:
         raise Rejection(
             "encoding", f"replacement characters after decoding as {response.encoding}"
         )
+
+
+def _is_utf8_under_a_single_byte_charset(response: HtmlResponse) -> bool:
+    """The classic mojibake: a Latin-1 (or Windows-1252 …) charset declared for UTF-8 bytes.
+
+    Decoded as declared, such a page shows no U+FFFD, only `Â ` and `Ã©` where NBSPs and `é`
+    were: a silent corruption. Non-ASCII bytes that form valid UTF-8 throughout are all but
+    never real single-byte text, so they are read as what they are.
+    """
+    body = response.body
+    if body.isascii() or not _is_single_byte(response.encoding):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_single_byte(encoding: str) -> bool:
+    try:
+        name = codecs.lookup(resolve_encoding(encoding) or encoding).name
+    except LookupError:
+        return False
+    return name in _SINGLE_BYTE or name.startswith(("iso8859", "cp12", "windows-12"))
 
 
 def _incompleteness(response: HtmlResponse) -> str | None:
