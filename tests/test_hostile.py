@@ -77,3 +77,66 @@ def test_latin1_bytes_under_their_own_charset_are_left_alone(site: TestSite) -> 
     (item,) = result.items
     assert "Wang Y\u00e9" in item.body
     assert result.stat("articles/problems/charset_corrected") is None
+
+
+def nested(page: bytes, depth: int) -> bytes:
+    """The page with its body container wrapped in `depth` levels of `div` (a broken template,
+    a hostile page)."""
+    marker = b'<article class="read__content'
+    assert marker in page
+    return page.replace(marker, b"<div>" * depth + marker, 1)
+
+
+@pytest_twisted.inlineCallbacks
+def test_markup_nested_deep_but_readable_is_read(site: TestSite) -> None:
+    route = site.article_route(ARTICLE)
+    route.body = nested(route.body, 1500)
+    result = yield crawl(url=site.case_url(ARTICLE))
+    (item,) = result.items
+    assert item.body == site.cases[ARTICLE].spec["expected"]["body"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_markup_nested_beyond_the_parser_is_a_failure_not_a_finding(site: TestSite) -> None:
+    route = site.article_route(ARTICLE)
+    route.body = nested(route.body, 100_000)
+    result = yield crawl(url=site.case_url(ARTICLE))
+    assert result.items == []
+    assert result.stat("articles/not_written/unparseable") == 1
+    assert result.stat("articles/not_written/no_body") is None
+    assert result.stat("articles/failed") == 1
+    assert result.stat("run/verdict") == "failed"
+
+
+EMPTY_CONTAINER = (
+    b"<html><head><title>Judul</title></head><body><h1 class='read__title'>Judul</h1>"
+    b"<article class='read__content'><div class='ads'>iklan</div><p> </p></article>"
+    b"</body></html>"
+)
+NO_CONTAINER = (
+    b"<html><head><title>Judul</title></head><body><h1>Judul</h1>"
+    b"<div class='konten'><p>Sebuah paragraf yang cukup panjang untuk dibaca.</p></div>"
+    b"</body></html>"
+)
+UNTITLED = (
+    b"<html><head></head><body><article class='read__content'>"
+    b"<p>Wang Yi, seorang diplomat tinggi China, bertemu dengan kepala keamanan Rusia.</p>"
+    b"</article><div class='read__info__date'>- 22 Februari 2023, 20:08 WIB</div></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (EMPTY_CONTAINER, "empty_body"),  # a container, no text, no video or gallery in it
+        (NO_CONTAINER, "no_body_container"),  # markup not understood
+        (UNTITLED, "missing_title"),  # dropped by validation: an absence
+    ],
+)
+@pytest_twisted.inlineCallbacks
+def test_an_absence_is_a_failure(site: TestSite, body: bytes, reason: str) -> None:
+    site.article_route(ARTICLE).body = body
+    result = yield crawl(url=site.case_url(ARTICLE))
+    assert result.items == []
+    assert result.stat(f"articles/not_written/{reason}") == 1
+    assert result.stat("articles/failed") == 1

@@ -75,13 +75,18 @@ FAILURE_REASONS = frozenset(
         "too_large",
         "download_error",
         "redirect_loop",
+        # a page that could not be read, or that holds no article where articles are
+        "unparseable",
+        "no_body_container",
+        "empty_body",
     }
 )
 
 
 def is_failure(reason: str) -> bool:
-    """True when `reason` means the article was lost (an HTTP error status counts too)."""
-    return reason in FAILURE_REASONS or reason.startswith("http_")
+    """True when `reason` means the article was lost: an HTTP error status counts too, and an
+    item dropped for a missing field (`missing_title` …): that is an absence, not a finding."""
+    return reason in FAILURE_REASONS or reason.startswith(("http_", "missing_"))
 
 
 def record(crawler: Crawler, url: str, reason: str, detail: str) -> None:

@@ -136,6 +136,13 @@ BODY_CONTAINER = (
     "div.amp-article-body, div.read__article",  # AMP copies
 )
 LONE_ARTICLE = "article"  # drifted layout without microdata: the page's only `<article>`
+# What makes a body container without text a video or gallery page, not an empty article.
+MEDIA = "iframe, video, embed, object, figure, img, amp-iframe, amp-youtube, amp-img, amp-video"
+VIDEO_TYPE = ('meta[property="og:type"][content^="video"]::attr(content)',)
+# libxml2 reads HTML at most this deep, even with `huge_tree` (parsel's default): a tree whose
+# last element sits there was cut short.
+PARSER_MAX_DEPTH = 2048
+LAST_ELEMENT_DEPTH = "count((//*)[last()]/ancestor::*)"
 ARTICLE_PAGING = (
     "div.paging--article a.paging__link",  # classic layout
     "div.read__paging a",  # classic layout: the paging's outer wrapper
@@ -347,16 +354,28 @@ class ArticlePage:
         return body
 
     def _reject_bodyless(self) -> None:
-        """No article text where articles keep it: a block or not-found page, or not an
-        article (a video or gallery page, or markup with no body container)."""
+        """No article text where articles keep it. Only a positive finding is not a failure:
+        a block or not-found page, a video or gallery page (media where the text would be).
+        A page the parser could not read to its end, one without a body container, or with
+        an empty one is a lost article: the template may have changed, or the page is broken.
+        """
         if marker := weak_marker(self.response.text):
             raise Rejection("blocked", f"block page ({marker!r})")
         heading = normalize_space(" ".join(self._sel.css("title::text, h1 ::text").getall()))
         if any(word in heading.lower() for word in NOT_FOUND_MARKERS):
             raise Rejection("soft_404", f"not-found page ({heading[:80]!r})")
+        if (depth := self._sel.root.xpath(LAST_ELEMENT_DEPTH)) >= PARSER_MAX_DEPTH - 1:
+            raise Rejection(
+                "unparseable",
+                f"markup nested deeper than the parser reads ({int(depth)} levels): the rest of"
+                " the page, its body with it, is out of reach",
+            )
         if self._body_container is None:
-            raise Rejection("no_body", "no article body container")
-        raise Rejection("no_body", "no body text (video, gallery or empty article)")
+            raise Rejection("no_body_container", "no article body container: unknown markup")
+        _, container = self._body_container
+        if container.css(MEDIA) or self._values(VIDEO_TYPE):
+            raise Rejection("no_body", "no body text: a video or gallery page")
+        raise Rejection("empty_body", "its body container holds no text")
 
     # Title and dates -----------------------------------------------------------------------
 
