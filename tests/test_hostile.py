@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import pytest_twisted
 
+from galamedia.monitoring.report import RunReporter
 from galamedia.rules.urls import origin_of
-from tests.helpers import crawl
-from tests.testsite import Route, TestSite
+from tests.helpers import SINCE, UNTIL, crawl
+from tests.testsite import Route, TestSite, render_article
 
 ARTICLE = "wang-yi-classic"
 
@@ -140,3 +143,47 @@ def test_an_absence_is_a_failure(site: TestSite, body: bytes, reason: str) -> No
     assert result.items == []
     assert result.stat(f"articles/not_written/{reason}") == 1
     assert result.stat("articles/failed") == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_crawl_with_hostile_pages_is_exact_or_fails_naming_each(standard: TestSite) -> None:
+    """Six of the window's generated articles turned hostile: two nested beyond the parser,
+    two redirected to another port, two served as UTF-8 under a Latin-1 charset."""
+    chosen = [standard.generated[f"9000000{number}"] for number in range(10, 16)]
+    deep, moved, mislabelled = chosen[:2], chosen[2:4], chosen[4:6]  # all in the window
+    with TestSite() as elsewhere:
+        for article in deep:
+            route = standard.routes[article.path]
+            assert isinstance(route, Route)
+            route.body = nested(route.body, 100_000)
+        for article in moved:
+            standard.redirect(article.path, f"{elsewhere.origin}{article.path}")
+        accented = {}
+        for article in mislabelled:
+            changed = dataclasses.replace(
+                article,
+                paragraphs=(*article.paragraphs, "Kafe di Bandung menyajikan crème brûlée."),
+            )
+            accented[article.article_id] = changed
+            standard.routes[article.path] = Route(
+                body=render_article(changed),
+                headers={"Content-Type": "text/html; charset=iso-8859-1"},
+            )
+        result = yield crawl(base_url=standard.origin, since=SINCE, until=UNTIL)
+        assert elsewhere.requests == []
+    items = {item.article_id: item for item in result.items}
+    for article_id, article in accented.items():  # exact …
+        assert items[article_id].body == article.body
+    lost = {article.article_id for article in (*deep, *moved)}
+    assert not lost & set(items)  # … or lost, counted and named
+    named = {
+        entry["url"].split("/pr-")[1].split("/")[0]: entry["reason"]
+        for entry in result.crawler.get_extension(RunReporter).not_written
+        if "/pr-" in entry["url"]
+    }
+    assert {named[article_id] for article_id in lost} == {"unparseable", "offsite"}
+    assert result.stat("articles/not_written/unparseable") == 2
+    assert result.stat("articles/not_written/offsite") == 2
+    # 2 blocked and 1 gone on the standard site, and these 4: beyond the allowance and 10 %
+    assert result.stat("articles/failed") == 7
+    assert result.stat("run/verdict") == "failed"
