@@ -187,3 +187,21 @@ def test_a_crawl_with_hostile_pages_is_exact_or_fails_naming_each(standard: Test
     # 2 blocked and 1 gone on the standard site, and these 4: beyond the allowance and 10 %
     assert result.stat("articles/failed") == 7
     assert result.stat("run/verdict") == "failed"
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_retry_redirected_elsewhere_loses_one_article_not_the_crawl(standard: TestSite) -> None:
+    """A 503, then its retry (`dont_filter`) redirected to another host: that article is
+    offsite; the other host's robots.txt is never asked and the crawl goes on."""
+    with TestSite(host="127.0.0.2") as elsewhere:
+        article = standard.generated["900000010"]
+        standard.routes[article.path] = [  # type: ignore[assignment]
+            Route(503),
+            Route(301, b"", {"Location": f"{elsewhere.origin}{article.path}"}),
+        ]
+        result = yield crawl(base_url=standard.origin, since=SINCE, until=UNTIL)
+        assert elsewhere.requests == []
+    assert result.stat("finish_reason") == "finished"
+    assert result.stat("articles/not_written/offsite") == 1
+    assert result.stat("robotstxt/unavailable") is None
+    assert len(result.items) > 20  # the rest of the window was crawled

@@ -42,6 +42,21 @@ class AccountingOffsiteMiddleware(OffsiteMiddleware):
             return origin_of(request.url) in self.origins
         return super().should_follow(request, spider)
 
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """A redirect that leaves the crawled origins is offsite even when the request it
+        came from skips the filters (`dont_filter`, as retries and the first listing pages
+        carry): otherwise its host's robots.txt would be asked, dropped as offsite, and the
+        strict robots rule would end the whole crawl for one article."""
+        if (
+            request.dont_filter
+            and request.meta.get("redirect_urls")
+            and self.origins
+            and origin_of(request.url) not in self.origins
+        ):
+            self.stats.inc_value("offsite/filtered")
+            raise IgnoreRequest(f"Filtered offsite redirect to {origin_of(request.url)}")
+        super().process_request(request)
+
     def request_scheduled(self, request: Request, spider: Spider) -> None:
         try:
             super().request_scheduled(request, spider)
