@@ -85,6 +85,22 @@ def test_after_429_the_whole_site_slows_down(site: TestSite, pauses: list[float]
 
 
 @pytest_twisted.inlineCallbacks
+def test_repeated_503s_raise_the_delay_to_what_is_asked_not_beyond(
+    site: TestSite, pauses: list[float]
+) -> None:
+    # Three 503s in a row, each asking 1 s: the delay is 1 s, not 1, 2, 4 s (it once doubled
+    # on each 503, and a site answering many 503s slowed down without end).
+    path = site.case_path(ARTICLE)
+    busy = Route(503, b"", {"Retry-After": "1"})
+    site.routes[path] = [busy, busy, busy, Route(body=page(site))]  # type: ignore[list-item]
+    result = yield crawl(url=site.case_url(ARTICLE))
+    assert len(result.items) == 1
+    assert pauses == [1.0, 1.0, 1.0]
+    delays = [download.delay for download in result.downloads if download.path == path]
+    assert delays[1:] == [1.0, 1.0, 1.0]
+
+
+@pytest_twisted.inlineCallbacks
 def test_challenge_503_once_then_the_article(site: TestSite) -> None:
     site.routes[site.case_path(ARTICLE)] = [Route(503, CHALLENGE), Route(body=page(site))]
     result = yield crawl(url=site.case_url(ARTICLE))

@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 # Statuses that say "too much, too fast": the whole site slows down, not just this request.
 SLOW_DOWN_STATUSES = frozenset({429, 503})
+# A site penalty below this (seconds) is over.
+MIN_PENALTY = 0.05
 
 
 async def pause(seconds: float) -> None:
@@ -132,7 +134,9 @@ class BackoffRetryMiddleware:
         if slot is None:
             return
         self._base_delays.setdefault(key, slot.delay)
-        penalty = min(self.site_delay_max, max(wait, self._penalties.get(key, 0.0) * 2))
+        # What the site asked for (or the back-off), capped: never doubled on each 503, which
+        # made a site answering 15 % 503s slow down without end.
+        penalty = min(self.site_delay_max, max(wait, self._penalties.get(key, 0.0)))
         self._penalties[key] = penalty
         slot.delay = max(slot.delay, penalty)
         self.crawler.stats.inc_value("retry/site_slowed_down")
@@ -149,7 +153,9 @@ class BackoffRetryMiddleware:
         penalty *= self.recovery
         # AutoThrottle, when on, has already set this response's delay: keep the higher one.
         floor = slot.delay if self.autothrottle else self._base_delays[key]
-        if penalty <= self._base_delays[key]:
+        # Over when back at the usual delay, or negligible: a bounded number of good responses
+        # (about 45 from the 120 s cap at 0.9 each), even when the usual delay is 0.
+        if penalty <= max(self._base_delays[key], MIN_PENALTY):
             del self._penalties[key]
             slot.delay = floor
         else:
