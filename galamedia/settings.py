@@ -66,6 +66,9 @@ DOWNLOADER_MIDDLEWARES = {
     "galamedia.downloader.retry.BackoffRetryMiddleware": 550,
     # truncated, empty or mis-decoded pages, before the retries see them
     "galamedia.downloader.integrity.IntegrityMiddleware": 565,
+    # a compressed body that cannot be decoded is fetched again, not lost at once
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "galamedia.downloader.compression.RetryingHttpCompressionMiddleware": 590,
 }
 
 # Retries: 4 more attempts, waiting ~1, 2, 4, 8 s (±50 %), or what Retry-After asks, up to 2 min.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 
 import pytest
 import pytest_twisted
@@ -205,3 +206,34 @@ def test_a_retry_redirected_elsewhere_loses_one_article_not_the_crawl(standard: 
     assert result.stat("articles/not_written/offsite") == 1
     assert result.stat("robotstxt/unavailable") is None
     assert len(result.items) > 20  # the rest of the window was crawled
+
+
+GZIPPED = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_corrupt_compressed_body_is_retried(site: TestSite, pauses: list[float]) -> None:
+    path = site.case_path(ARTICLE)
+    good = gzip.compress(site.article_route(ARTICLE).body)
+    corrupt = good[:10] + bytes(reversed(good[10:200])) + good[200:]
+    site.routes[path] = [  # type: ignore[assignment]
+        Route(body=corrupt, headers=GZIPPED),
+        Route(body=good, headers=GZIPPED),
+    ]
+    result = yield crawl(url=site.case_url(ARTICLE))
+    (item,) = result.items
+    assert item.body == site.cases[ARTICLE].spec["expected"]["body"]
+    assert site.requests.count(path) == 2
+    assert len(pauses) == 1  # the retry waited its back-off
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_body_that_never_decodes_is_a_counted_failure(site: TestSite) -> None:
+    path = site.case_path(ARTICLE)
+    corrupt = b"\x1f\x8b\x08\x00" + b"not gzip at all" * 20
+    site.routes[path] = Route(body=corrupt, headers=GZIPPED)
+    result = yield crawl(url=site.case_url(ARTICLE))
+    assert result.items == []
+    assert result.stat("articles/not_written/decoding") == 1
+    assert result.stat("articles/failed") == 1
+    assert site.requests.count(path) == 5  # the first attempt and RETRY_TIMES (4) more

@@ -75,6 +75,7 @@ FAILURE_REASONS = frozenset(
         "too_large",
         "download_error",
         "redirect_loop",
+        "decoding",
         # a page that could not be read, or that holds no article where articles are
         "unparseable",
         "no_body_container",

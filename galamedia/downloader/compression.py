@@ -1,0 +1,64 @@
+"""Compressed bodies: one that cannot be decoded is fetched again, like a truncated page."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from typing import Self
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Response
+
+from galamedia.accounting.outcomes import Rejection
+from galamedia.downloader.retry import backoff_seconds, pause
+
+logger = logging.getLogger(__name__)
+
+# What a corrupt gzip, deflate or cut-short stream raises while being decoded (`BadGzipFile`
+# is an `OSError`).
+DECODING_ERRORS = (OSError, EOFError, zlib.error)
+
+
+class RetryingHttpCompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression; a body that fails to decode is retried with back-off, then
+    recorded as `decoding`.
+
+    Workaround: stock Scrapy lets the decoding error reach the request's errback at once, so a
+    corrupt response (which the next attempt usually gets right) lost its article, and one on
+    an index page failed the run.
+    """
+
+    crawler: Crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = super().from_crawler(crawler)
+        middleware.crawler = crawler
+        return middleware
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except DECODING_ERRORS as error:
+            problem = f"{type(error).__name__}: {error}"
+        assert self.crawler.spider is not None  # responses only flow while a spider runs
+        retry = get_retry_request(request, spider=self.crawler.spider, reason="decoding")
+        if retry is None:
+            self.crawler.stats.inc_value("integrity/decoding")
+            raise Rejection("decoding", f"compressed body could not be decoded ({problem})")
+        logger.warning("%s: compressed body could not be decoded (%s)", request.url, problem)
+        settings = self.crawler.settings
+        attempt = int(request.meta.get("retry_times", 0))
+        await pause(
+            backoff_seconds(
+                attempt,
+                settings.getfloat("RETRY_BACKOFF_BASE"),
+                settings.getfloat("RETRY_BACKOFF_MAX"),
+            )
+        )
+        return retry
