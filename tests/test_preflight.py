@@ -182,3 +182,24 @@ READ_ONLY_FILE = Path("/proc/sys/kernel/osrelease")
 )
 def test_what_cannot_be_written_is_refused(option: tuple[str, str], message: str) -> None:
     refused(crawl(*option), message)
+
+
+def test_state_with_a_fixed_feed_is_warned_about(tmp_path: Path) -> None:
+    quick = ("-s", "RETRY_TIMES=0")  # these runs do start: their one request is refused at once
+    fixed = crawl(
+        "-O", str(tmp_path / "out.jsonl"), "-s", f"STATE_PATH={tmp_path / 's.sqlite'}", *quick
+    )
+    warnings = [line for line in fixed.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: STATE_PATH with a fixed feed {tmp_path / 'out.jsonl'}: each run writes only"
+        " what is new and replaces the file, so what a consumer has not read yet is lost; give"
+        " each run its own file, e.g. -O 'out/articles-%(time)s.jsonl'"
+    ]
+    dated = crawl(
+        "-O",
+        str(tmp_path / "out-%(time)s.jsonl"),
+        "-s",
+        f"STATE_PATH={tmp_path / 't.sqlite'}",
+        *quick,
+    )
+    assert "warning:" not in dated.stderr

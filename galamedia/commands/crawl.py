@@ -52,6 +52,8 @@ class Command(ScrapyCrawlCommand):
             if issubclass(spider_class, ChecksArguments):
                 spider_class.check_arguments(opts.spargs)
             preflight.check_all(self.settings)
+            for line in preflight.advice(self.settings):
+                sys.stderr.write(f"warning: {line}\n")
         except KeyError:
             spiders = ", ".join(loader.list()) or "none"
             _refuse(f"no spider named {args[0]!r} (the spiders here: {spiders})")

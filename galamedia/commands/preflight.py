@@ -123,6 +123,24 @@ def check_jobdir(settings: BaseSettings) -> None:
     _check_writable_folder(path, f"JOBDIR {path}")
 
 
+def advice(settings: BaseSettings) -> list[str]:
+    """What is allowed but probably not meant: one line each, printed before the run."""
+    found: list[str] = []
+    if settings.get("STATE_PATH"):
+        fixed = [
+            str(path)
+            for uri in settings.getdict("FEEDS")
+            if "%(" not in str(uri) and (path := local_path(str(uri))) is not None
+        ]
+        found.extend(
+            f"STATE_PATH with a fixed feed {path}: each run writes only what is new and"
+            " replaces the file, so what a consumer has not read yet is lost; give each run its"
+            " own file, e.g. -O 'out/articles-%(time)s.jsonl'"
+            for path in fixed
+        )
+    return found
+
+
 def check_all(settings: BaseSettings) -> None:
     """Every check, in the order a user would want to hear of the problems."""
     check_settings(settings)
