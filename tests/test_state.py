@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from galamedia.incremental.store import StateBusyError, StateStore, content_hash, ensure_free
+from galamedia.incremental.store import (
+    HASHED_FIELDS,
+    StateBusyError,
+    StateStore,
+    content_hash,
+    ensure_free,
+)
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 ARTICLE = {
@@ -64,7 +73,10 @@ def test_an_export_never_confirmed_is_emitted_again(store: StateStore) -> None:
     assert store.fetched(run_id=rerun, fields=ARTICLE, at=NOW) == 1
 
 
-@pytest.mark.parametrize("field", ["title", "body", "editor", "source", "tags", "image_url"])
+@pytest.mark.parametrize(
+    "field",
+    ["title", "body", "editor", "source", "tags", "image_url", "published_at", "updated_at"],
+)
 def test_the_hash_follows_the_fields_users_care_about(field: str) -> None:
     assert content_hash({**ARTICLE, field: "lain"}) != content_hash(ARTICLE)
 
@@ -102,3 +114,45 @@ def test_checking_the_lock_sees_a_running_run(store: StateStore) -> None:
         ensure_free(store.path)
     store.close()
     ensure_free(store.path)  # released with the store
+
+
+def test_an_edited_date_is_a_new_revision(store: StateStore) -> None:
+    first = store.begin_run(started_at=NOW)
+    store.fetched(run_id=first, fields=ARTICLE, at=NOW)
+    store.confirm_exports(first, at=NOW)
+    second = store.begin_run(started_at=NOW)
+    redated = {**ARTICLE, "published_at": "2023-02-20T20:08:00+07:00"}  # 22 → 20 Feb, same text
+    assert store.fetched(run_id=second, fields=redated, at=NOW) == 2
+
+
+def first_release_export(store: StateStore) -> None:
+    """The article as the first release exported it: a hash without the dates or a prefix."""
+    first = store.begin_run(started_at=NOW)
+    store.fetched(run_id=first, fields=ARTICLE, at=NOW)
+    store.confirm_exports(first, at=NOW)
+    subset = {name: ARTICLE.get(name) for name in HASHED_FIELDS[:6]}
+    old = hashlib.sha256(
+        json.dumps(subset, ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE articles SET exported_hash = ?", (old,))
+
+
+def test_an_export_of_the_first_release_stays_unchanged_and_is_rehashed(
+    store: StateStore,
+) -> None:
+    first_release_export(store)
+    run = store.begin_run(started_at=NOW)
+    assert store.fetched(run_id=run, fields=ARTICLE, at=NOW) is None  # not exported again
+    with sqlite3.connect(store.path) as db:
+        (stored,) = db.execute("SELECT exported_hash FROM articles").fetchone()
+    assert stored == content_hash(ARTICLE)
+
+
+def test_an_export_of_the_first_release_with_an_edited_date_is_a_new_revision(
+    store: StateStore,
+) -> None:
+    first_release_export(store)
+    run = store.begin_run(started_at=NOW)
+    redated = {**ARTICLE, "published_at": "2023-02-20T20:08:00+07:00"}
+    assert store.fetched(run_id=run, fields=redated, at=NOW) == 2

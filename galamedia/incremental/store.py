@@ -63,15 +63,35 @@ MIGRATIONS: dict[int, str] = {
 }
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
-# The fields whose change makes an article worth exporting again.
-HASHED_FIELDS = ("title", "body", "editor", "source", "tags", "image_url")
+# The fields whose change makes an article worth exporting again: an edited date is a change.
+HASHED_FIELDS = (
+    "title", "body", "editor", "source", "tags", "image_url", "published_at", "updated_at",
+)  # fmt: skip
+HASH_VERSION = "v2"
+"""Prefixed to each hash; the first release's hashes (no prefix) covered `_V1_FIELDS`."""
+_V1_FIELDS = HASHED_FIELDS[:6]
 
 
 def content_hash(fields: Mapping[str, Any]) -> str:
     """A stable hash of what users care about in an article."""
-    subset = {name: fields.get(name) for name in HASHED_FIELDS}
+    return f"{HASH_VERSION}:{_digest(fields, HASHED_FIELDS)}"
+
+
+def _digest(fields: Mapping[str, Any], names: tuple[str, ...]) -> str:
+    subset = {name: fields.get(name) for name in names}
     payload = json.dumps(subset, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return hashlib.sha256(payload).hexdigest()
+
+
+def _unchanged_since_v1(known: KnownArticle, fields: Mapping[str, Any]) -> bool:
+    """An export recorded by the first release (its hash without the dates) is unchanged if
+    those fields hash the same and the date is the one the state holds."""
+    return (
+        known.exported_hash is not None
+        and ":" not in known.exported_hash
+        and known.exported_hash == _digest(fields, _V1_FIELDS)
+        and known.published_at == fields.get("published_at")
+    )
 
 
 class StateBusyError(locks.BusyError):
@@ -228,6 +248,13 @@ class StateStore:
                 " last_fetched = excluded.last_fetched, content_hash = excluded.content_hash",
                 (site, article_id, fields["url"], fields.get("published_at"), now, now, digest),
             )
+            if known is not None and _unchanged_since_v1(known, fields):
+                # the same export, its hash recomputed with today's fields
+                self._db.execute(
+                    "UPDATE articles SET exported_hash = ? WHERE site = ? AND article_id = ?",
+                    (digest, site, article_id),
+                )
+                return None
             if known is not None and known.exported_hash == digest:
                 return None
             revision = (known.revision if known else 0) + 1
