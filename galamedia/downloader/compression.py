@@ -10,6 +10,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from galamedia.accounting.outcomes import Rejection
@@ -42,10 +43,18 @@ class RetryingHttpCompressionMiddleware(HttpCompressionMiddleware):
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
+        too_large: str | None = None
         try:
             return super().process_response(request, response)
+        except IgnoreRequest as error:  # a body past DOWNLOAD_MAXSIZE once decompressed
+            too_large = str(error)
         except DECODING_ERRORS as error:
             problem = f"{type(error).__name__}: {error}"
+        # Raised here, outside the `except`: chained to the original error, the new one would
+        # keep its traceback, and with it the decompressed buffer (up to DOWNLOAD_MAXSIZE per
+        # bomb), alive until a garbage collection: memory grew with every bomb.
+        if too_large is not None:
+            raise Rejection("too_large", too_large)
         assert self.crawler.spider is not None  # responses only flow while a spider runs
         again = get_retry_request(request, spider=self.crawler.spider, reason="decoding")
         if again is None:
