@@ -11,9 +11,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from galamedia.accounting.outcomes import record
 from galamedia.accounting.verdict import RunVerdict
+from galamedia.export.storage import local_path
 from galamedia.incremental.state import IncrementalState
 from galamedia.items import Article
-from galamedia.rules.urls import is_local_file
 from galamedia.signals import feed_published
 
 
@@ -29,7 +29,7 @@ class IncrementalPipeline:
         self.crawler = crawler
         self.state = state
         self.has_file_feed = any(
-            is_local_file(str(uri)) for uri in crawler.settings.getdict("FEEDS")
+            local_path(str(uri)) is not None for uri in crawler.settings.getdict("FEEDS")
         )
 
     @classmethod

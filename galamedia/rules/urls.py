@@ -135,8 +135,3 @@ def origin_of(url: str) -> str:
         port = None
     shown = f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else ""
     return f"{scheme}://{(parts.hostname or '').lower()}{shown}"
-
-
-def is_local_file(uri: str) -> bool:
-    """True for a feed URI that is a local file: a plain path or `file://`."""
-    return "://" not in uri or uri.startswith("file://")
