@@ -99,7 +99,6 @@ class AtomicFileFeedStorage(FileFeedStorage):
     ) -> Self:
         storage = cls(uri, feed_options=feed_options)
         storage.crawler = crawler
-        storage.uri = uri
         try:
             Path(storage.path).parent.mkdir(parents=True, exist_ok=True)
             storage._lock = locks.Lock.acquire(Path(storage.path), OutputBusyError)

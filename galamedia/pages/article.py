@@ -457,11 +457,7 @@ class ArticlePage:
     def _update_line(self) -> tuple[datetime, str] | None:
         """A visible `Diperbarui: 23 Februari 2023, 09:15 WIB` line, whatever holds it."""
         for text in _text_nodes(self._sel.root.xpath(UPDATE_LINES)):
-            element = text.getparent()
-            if element is None:
-                continue
-            if text.is_tail:
-                element = element.getparent()
+            element = _holder(text)
             for line in _lines(element) if element is not None else ():
                 if (
                     line.lower().startswith(UPDATE_LABELS)
@@ -507,11 +503,9 @@ class ArticlePage:
         found: dict[str, str] = {}
         for text in _text_nodes(self._sel.root.xpath(FOOTER_LINES)):
             label = next((name for name in FOOTER_LABELS if text.lstrip().startswith(name)), None)
-            element = text.getparent()
-            if label is None or element is None:
+            if label is None:
                 continue
-            if text.is_tail:
-                element = element.getparent()
+            element = _holder(text)
             for _ in range(3):
                 if element is None:
                     break
@@ -826,6 +820,12 @@ def _text_nodes(found: Any) -> Iterator[etree._ElementUnicodeResult]:
     for text in found if isinstance(found, list) else []:
         if isinstance(text, etree._ElementUnicodeResult):
             yield text
+
+
+def _holder(text: etree._ElementUnicodeResult) -> HtmlElement | None:
+    """The element whose text `text` is: its parent, or for a tail, the parent's parent."""
+    element = text.getparent()
+    return element.getparent() if element is not None and text.is_tail else element
 
 
 def _lines(element: HtmlElement) -> list[str]:

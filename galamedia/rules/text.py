@@ -169,11 +169,10 @@ def is_home_label(name: str) -> bool:
 
 def split_keywords(value: object) -> list[str]:
     """schema.org `keywords`: a list of names or one comma-separated string."""
-    items = value if isinstance(value, list) else [value]
-    names = [
-        normalize_space(part)
-        for item in items
-        if isinstance(item, str)
-        for part in (item.split(",") if not isinstance(value, list) else [item])
-    ]
-    return [name for name in names if name]
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, list):
+        parts = [item for item in value if isinstance(item, str)]
+    else:
+        parts = []
+    return [name for name in map(normalize_space, parts) if name]
