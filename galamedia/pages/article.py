@@ -11,13 +11,12 @@ from itertools import chain
 from typing import Any, TypeVar
 
 from lxml import etree
-from lxml.html import HtmlElement
-from parsel import Selector
 from scrapy.http import TextResponse
 
 from galamedia.accounting.outcomes import Rejection
 from galamedia.items import Article
 from galamedia.pages.body import Body, extract_body
+from galamedia.pages.dom import Document, Element, evaluate, parse_html, select_in
 from galamedia.rules.blocks import weak_marker
 from galamedia.rules.dates import find_date_text, parse_date, parse_iso, to_iso
 from galamedia.rules.text import (
@@ -77,10 +76,8 @@ UPDATED_META = (
 )
 # … then JSON-LD `dateModified`, then a `Diperbarui:` line (`UPDATE_LABELS`) wherever it is.
 UPDATE_LABELS = ("diperbarui", "diperbaharui", "diupdate", "update:")
-# In every update date's markup as it is written (`article:modified_time`, `dateModified`,
-# `Diperbarui`, `Diperbaharui`, `Diupdate`, `Update:`): a cheap first look at the page.
-UPDATE_WORDS = ("odified", "iperba", "pdate")
-UPDATE_LINES = "//body//text()[contains(., 'iperba') or contains(., 'pdate')]"
+# In every update label as it is written (`Diperbarui`, `Diperbaharui`, `Diupdate`, `Update:`).
+UPDATE_WORDS = ("iperba", "pdate")
 AUTHOR = ('div.read__info__author a[href*="/author/"]',)  # both layouts
 # … then JSON-LD `author.name` …
 AUTHOR_GENERIC = (
@@ -88,11 +85,13 @@ AUTHOR_GENERIC = (
     'a[href*="/author/"]',  # an author link outside the known wrapper
 )
 AUTHOR_META = ('meta[name="author"]::attr(content)',)  # PRMN template; the site's name at times
+SITE_NAME = ('meta[property="og:site_name"]::attr(content)',)  # what AUTHOR_META must not be
 EDITOR = ("div.read__info__author span.read_contributor",)  # 2026 layout, by the writer
 # Elsewhere (the classic layout, drifted ones) the footer lines' markup is unknown: their text
-# is found instead, whatever element holds it (`FOOTER_LINES`).
+# is found instead, whatever element holds it (`LINE_WORDS`).
 FOOTER_LABELS = ("Editor", "Sumber")
-FOOTER_LINES = "//body//text()[contains(., 'Editor') or contains(., 'Sumber')]"
+# The texts that may open a footer or an update line: one pass over the page's text finds both.
+LINE_WORDS = (*FOOTER_LABELS, *UPDATE_WORDS)
 BREADCRUMB_LINKS = ("ul.breadcrumb__wrap li.breadcrumb__item a",)  # both layouts: Home › Kanal
 # … then JSON-LD `articleSection`, a JSON-LD `BreadcrumbList` …
 BREADCRUMB_GENERIC = (
@@ -168,6 +167,7 @@ JSONLD_BREADCRUMB = "JSON-LD BreadcrumbList"
 JSONLD_KEYWORDS = "JSON-LD keywords"
 JSONLD_IMAGE = "JSON-LD image"
 DATE_TEXT = "date text on the page"
+BODY_TEXTS = "//body//text()[not(ancestor::script or ancestor::style)]"
 UPDATE_LINE = "Diperbarui: line"
 GENERIC_PAGE_LINKS = "links to ?page=N"
 
@@ -308,9 +308,9 @@ class ArticlePage:
             layers=dict(self._layers),
         )
 
-    @property
-    def _sel(self) -> Selector:
-        return self.response.selector
+    @cached_property
+    def _doc(self) -> Document:
+        return Document(parse_html(self.response.text))
 
     def _first(self, name: str, layers: Iterable[tuple[str, T | None]]) -> T | None:
         """The first value the layers yield (they are tried lazily), recording its layer."""
@@ -333,13 +333,13 @@ class ArticlePage:
     # Body ----------------------------------------------------------------------------------
 
     @cached_property
-    def _body_container(self) -> tuple[str, Selector] | None:
+    def _body_container(self) -> tuple[str, Element] | None:
         """The article body container: the first query that finds one decides, and nothing
         wider (`<body>`, an element holding the page's menus and footer) is ever taken."""
         for query in BODY_CONTAINER:
-            if found := self._sel.css(query):
+            if found := self._doc.select(query):
                 return query, found[0]
-        articles = self._sel.css(LONE_ARTICLE)
+        articles = self._doc.select(LONE_ARTICLE)
         if len(articles) == 1:
             return LONE_ARTICLE, articles[0]
         return None
@@ -348,7 +348,7 @@ class ArticlePage:
         if self._body_container is None:
             return Body((), (), None)
         query, container = self._body_container
-        body = extract_body(container.root, self.response.url)
+        body = extract_body(container, self.response.url)
         if body.paragraphs:
             self._layers["body"] = query
         return body
@@ -361,10 +361,10 @@ class ArticlePage:
         """
         if marker := weak_marker(self.response.text):
             raise Rejection("blocked", f"block page ({marker!r})")
-        heading = normalize_space(" ".join(self._sel.css("title::text, h1 ::text").getall()))
+        heading = normalize_space(" ".join(self._doc.values("title::text, h1 ::text")))
         if any(word in heading.lower() for word in NOT_FOUND_MARKERS):
             raise Rejection("soft_404", f"not-found page ({heading[:80]!r})")
-        if (depth := self._sel.root.xpath(LAST_ELEMENT_DEPTH)) >= PARSER_MAX_DEPTH - 1:
+        if (depth := evaluate(self._doc.root, LAST_ELEMENT_DEPTH)) >= PARSER_MAX_DEPTH - 1:
             raise Rejection(
                 "unparseable",
                 f"markup nested deeper than the parser reads ({int(depth)} levels): the rest of"
@@ -373,7 +373,7 @@ class ArticlePage:
         if self._body_container is None:
             raise Rejection("no_body_container", "no article body container: unknown markup")
         _, container = self._body_container
-        if container.css(MEDIA) or self._values(VIDEO_TYPE):
+        if select_in(container, MEDIA) or self._values(VIDEO_TYPE):
             raise Rejection("no_body", "no body text: a video or gallery page")
         raise Rejection("empty_body", "its body container holds no text")
 
@@ -415,13 +415,14 @@ class ArticlePage:
         yield DATE_TEXT, self._text_pattern_date()  # only when the template shows no date
 
     def _time_attribute(self) -> Iterator[tuple[str, str | None]]:
-        yield DATE_ATTRIBUTE, _string(self._sel.xpath(_DATE_ATTRIBUTE_XPATH).get())
+        found = evaluate(self._doc.root, _DATE_ATTRIBUTE_XPATH)
+        yield DATE_ATTRIBUTE, _string(str(found[0])) if found else None
 
     def _visible_date(self) -> tuple[str, tuple[datetime, str]] | None:
         """The date line where a template prints it, and its layer."""
         for query in VISIBLE_DATE:
-            for node in self._sel.css(query):
-                raw = normalize_space(node.xpath("string()").get(""))
+            for node in self._doc.select(query):
+                raw = _text_of(node)
                 if raw and (moment := parse_date(raw, now=self.fetched_at)):
                     return query, (moment, raw)
         return None
@@ -431,8 +432,8 @@ class ArticlePage:
 
         Only a last resort, never a witness against a meta date: bodies quote dates too.
         """
-        for node in self._sel.xpath("//body//text()[not(ancestor::script or ancestor::style)]"):
-            raw = normalize_space(node.get())
+        for node in _text_nodes(evaluate(self._doc.root, BODY_TEXTS)):
+            raw = normalize_space(node)
             if (found := find_date_text(raw)) and (
                 moment := parse_date(found, now=self.fetched_at)
             ):
@@ -440,8 +441,6 @@ class ArticlePage:
         return None
 
     def _updated(self, jsonld: Mapping[str, Any]) -> tuple[datetime, str] | None:
-        if not any(word in self.response.text for word in UPDATE_WORDS):
-            return None  # most pages: no update date anywhere, not worth the lookups
         declared = chain(
             self._meta_values(UPDATED_META),
             [(JSONLD_MODIFIED, _string(jsonld.get("dateModified")))],
@@ -456,9 +455,10 @@ class ArticlePage:
 
     def _update_line(self) -> tuple[datetime, str] | None:
         """A visible `Diperbarui: 23 Februari 2023, 09:15 WIB` line, whatever holds it."""
-        for text in _text_nodes(self._sel.root.xpath(UPDATE_LINES)):
-            element = _holder(text)
-            for line in _lines(element) if element is not None else ():
+        for text, element in self._doc.texts_with(LINE_WORDS):
+            if not any(word in text for word in UPDATE_WORDS):
+                continue  # a footer line's text
+            for line in _lines(element):
                 if (
                     line.lower().startswith(UPDATE_LABELS)
                     and len(line) <= 80
@@ -482,9 +482,7 @@ class ArticlePage:
 
     def _author_meta(self) -> Iterator[tuple[str, str | None]]:
         """`meta[name=author]`, unless it holds the site's name rather than a person's."""
-        site_name = normalize_space(
-            self._sel.css('meta[property="og:site_name"]::attr(content)').get("")
-        ).lower()
+        site_name = normalize_space(next(iter(self._values(SITE_NAME)), "")).lower()
         for layer, value in self._meta_values(AUTHOR_META):
             yield layer, value if value and value.lower() != site_name else None
 
@@ -501,11 +499,11 @@ class ArticlePage:
         at a `<br>` or a block (`Editor: X<br>Sumber: Y`).
         """
         found: dict[str, str] = {}
-        for text in _text_nodes(self._sel.root.xpath(FOOTER_LINES)):
+        for text, holder in self._doc.texts_with(LINE_WORDS):
             label = next((name for name in FOOTER_LABELS if text.lstrip().startswith(name)), None)
             if label is None:
                 continue
-            element = _holder(text)
+            element: Element | None = holder
             for _ in range(3):
                 if element is None:
                     break
@@ -539,8 +537,8 @@ class ArticlePage:
     def _breadcrumb(self, query: str, url: ArticleUrl, *, template: bool) -> str | None:
         """The kanal's name in a breadcrumb: its link to the kanal, else (PRMN: Home › Kanal)
         the second link, or (elsewhere) the last link that is not Home."""
-        links = self._sel.css(query)
-        hrefs = [self.response.urljoin(link.attrib.get("href", "")) for link in links]
+        links = self._doc.select(query)
+        hrefs = [self.response.urljoin(link.get("href", "")) for link in links]
         for href, link in zip(hrefs, links, strict=True):
             if href.rstrip("/").endswith(f"/{url.kanal}") and (name := _text_of(link)):
                 return name
@@ -592,21 +590,21 @@ class ArticlePage:
         yield _label(TAG_META[0]), tuple(dict.fromkeys(self._values(TAG_META)))
 
     def _tag_names(self, query: str) -> tuple[str, ...]:
-        names = (_text_of(node).lstrip("#").strip() for node in self._sel.css(query))
+        names = (_text_of(node).lstrip("#").strip() for node in self._doc.select(query))
         return tuple(dict.fromkeys(name for name in names if name))
 
     # Lead image ----------------------------------------------------------------------------
 
     @cached_property
-    def _photo(self) -> tuple[str, Selector] | None:
+    def _photo(self) -> tuple[str, Element] | None:
         """The lead photo block and its label: the template's, else the figure that opens the
         article (not one inside the body)."""
-        if found := self._sel.css(PHOTO):
+        if found := self._doc.select(PHOTO):
             return PHOTO, found[0]
         for query in LEAD_FIGURE:
-            for figure in self._sel.css(query):
-                if not figure.xpath("ancestor::*[@itemprop='articleBody']") and figure.css(
-                    "img, amp-img"
+            for figure in self._doc.select(query):
+                if not evaluate(figure, "ancestor::*[@itemprop='articleBody']") and select_in(
+                    figure, "img, amp-img"
                 ):
                     return query, figure
         return None
@@ -627,9 +625,9 @@ class ArticlePage:
             return
         label, photo = self._photo
         for query in LEAD_IMAGE:
-            for node in photo.css(query):
+            for node in select_in(photo, query):
                 for attribute in IMAGE_ATTRIBUTES:
-                    src = node.attrib.get(attribute, "").strip()
+                    src = node.get(attribute, "").strip()
                     if src and _is_real_image(src):
                         yield f"{label} {query}", self.response.urljoin(src)
 
@@ -642,7 +640,7 @@ class ArticlePage:
             return None
         label, photo = self._photo
         for query in CAPTION:
-            for node in photo.css(query):
+            for node in select_in(photo, query):
                 if text := _text_of(node):
                     caption, credit = split_caption(text)
                     for name, value in (("image_caption", caption), ("image_credit", credit)):
@@ -655,18 +653,18 @@ class ArticlePage:
 
     @cached_property
     def _page_numbers(self) -> list[int]:
-        if "page=" not in self.response.text:  # no link to any page of anything
-            return []
         for query in ARTICLE_PAGING:
-            hrefs = self._sel.css(query).xpath("@href").getall()
+            hrefs = _hrefs(self._doc.select(query))
             if numbers := [n for href in hrefs if (n := page_number(href)) is not None]:
                 self._layers["page_count"] = query
                 return numbers
+        if "page=" not in self.response.text:  # no link to any page of anything
+            return []
         # Any link to a page of this same article, relative or absolute, wherever it is.
         article = self._url
         numbers = [
             number
-            for href in self._sel.css(PAGE_LINKS).xpath("@href").getall()
+            for href in _hrefs(self._doc.select(PAGE_LINKS))
             if (number := page_number(href)) is not None
             and article is not None
             and (linked := parse_article_url(self.response.urljoin(href))) is not None
@@ -691,7 +689,7 @@ class ArticlePage:
     @cached_property
     def _jsonld_nodes(self) -> list[dict[str, Any]]:
         nodes: list[dict[str, Any]] = []
-        for raw in self._sel.css(JSON_LD).getall():
+        for raw in self._doc.values(JSON_LD):
             try:
                 data = json.loads(raw)
             except json.JSONDecodeError as error:
@@ -713,7 +711,17 @@ class ArticlePage:
     ) -> Iterator[tuple[str, str | None]]:
         """Per query, lazily: the first non-empty text it finds (the value after `label:`)."""
         for query in queries:
-            yield query, _first_text_in(self._sel, query, label=label)
+            yield query, self._first_text(query, label=label)
+
+    def _first_text(self, query: str, *, label: str | None = None) -> str | None:
+        """The first non-empty text `query` finds (the value after `label:`)."""
+        for node in self._doc.select(query):
+            text = _text_of(node)
+            if label is not None:
+                text = label_value(text, label) or ""
+            if text:
+                return text
+        return None
 
     def _meta_values(self, queries: Sequence[str]) -> Iterator[tuple[str, str | None]]:
         for query in queries:
@@ -724,7 +732,7 @@ class ArticlePage:
         return [
             normalize_space(value)
             for query in queries
-            for value in self._sel.css(query).getall()
+            for value in self._doc.values(query)
             if value.strip()
         ]
 
@@ -797,23 +805,13 @@ def build_article(
     return article
 
 
-def _first_text_in(scope: Selector, query: str, *, label: str | None = None) -> str | None:
-    """The first non-empty text `query` finds in `scope` (the value after `label:`)."""
-    for node in scope.css(query):
-        text = _text_of(node)
-        if label is not None:
-            text = label_value(text, label) or ""
-        if text:
-            return text
-    return None
+def _text_of(element: Element) -> str:
+    """The element's text as XPath `string()` gives it, spaces normalised."""
+    return normalize_space("".join(text for text in element.itertext() if isinstance(text, str)))
 
 
-def _text_of(node: Selector) -> str:
-    """The node's text, as XPath `string()` gives it (read from lxml: no XPath to compile)."""
-    root = node.root
-    if not isinstance(root, etree._Element):
-        return ""
-    return normalize_space("".join(text for text in root.itertext() if isinstance(text, str)))
+def _hrefs(links: list[Element]) -> list[str]:
+    return [href for link in links if (href := link.get("href")) is not None]
 
 
 def _text_nodes(found: Any) -> Iterator[etree._ElementUnicodeResult]:
@@ -822,17 +820,11 @@ def _text_nodes(found: Any) -> Iterator[etree._ElementUnicodeResult]:
             yield text
 
 
-def _holder(text: etree._ElementUnicodeResult) -> HtmlElement | None:
-    """The element whose text `text` is: its parent, or for a tail, the parent's parent."""
-    element = text.getparent()
-    return element.getparent() if element is not None and text.is_tail else element
-
-
-def _lines(element: HtmlElement) -> list[str]:
+def _lines(element: Element) -> list[str]:
     """The element's text split where a line ends: at a `<br>` or any non-inline element."""
     pieces: list[str] = []
 
-    def walk(node: HtmlElement) -> None:
+    def walk(node: Element) -> None:
         pieces.append(node.text or "")
         for child in node:
             inline = isinstance(child.tag, str) and child.tag in _INLINE

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urldefrag, urljoin
 
-from lxml.html import HtmlElement
-
+from galamedia.pages.dom import Element
 from galamedia.rules.text import (
     is_label_line,
     is_related_marker,
@@ -82,7 +81,7 @@ class _Run:
         return normalize_space("".join(self.pieces))
 
 
-def extract_body(container: HtmlElement, base_url: str) -> Body:
+def extract_body(container: Element, base_url: str) -> Body:
     """Paragraphs and related links of a body container, in document order."""
     walker = _Walker()
     walker.walk_block(container)
@@ -106,13 +105,13 @@ class _Walker:
         if text:
             self.run.pieces.append(text)
 
-    def walk_block(self, element: HtmlElement) -> None:
+    def walk_block(self, element: Element) -> None:
         self.add(element.text)
         for child in element:
             self.visit(child, inline=False)
             self.add(child.tail)
 
-    def walk_inline(self, element: HtmlElement) -> None:
+    def walk_inline(self, element: Element) -> None:
         start = len(self.run.pieces)
         opens_bold = element.tag in _BOLD_TAGS and not self.run.has_text()
         self.add(element.text)
@@ -127,7 +126,7 @@ class _Walker:
         if opens_bold:
             self.run.opening_bold = normalize_space("".join(self.run.pieces[start:]))
 
-    def visit(self, element: HtmlElement, *, inline: bool) -> None:
+    def visit(self, element: Element, *, inline: bool) -> None:
         tag = element.tag
         if not isinstance(tag, str) or _is_skipped(element):
             return  # comments such as the CMS's `<!--img1-->` placeholders, and non-text
@@ -181,16 +180,16 @@ def _related_url(href: str, base_url: str) -> str:
     return canonical_article_url(absolute) or absolute
 
 
-def _has_class(element: HtmlElement, names: frozenset[str]) -> bool:
+def _has_class(element: Element, names: frozenset[str]) -> bool:
     return not names.isdisjoint(element.get("class", "").split())
 
 
-def _is_skipped(element: HtmlElement) -> bool:
+def _is_skipped(element: Element) -> bool:
     if element.tag in _SKIPPED_TAGS:
         return True
     if _skipped_by_attributes(element.get("class", ""), element.get("id", "")):
         return True
-    return any(attribute.startswith("data-ad-") for attribute in element.attrib)
+    return any(str(attribute).startswith("data-ad-") for attribute in element.attrib)
 
 
 @lru_cache(maxsize=4096)

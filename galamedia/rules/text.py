@@ -6,8 +6,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-_WHITESPACE = re.compile(r"\s+")
-
 # "Baca Juga" teasers between paragraphs: `Baca Juga:`, `Baca juga:`, `BACA JUGA :`; the
 # `Simak/Lihat juga:` variants need their colon, since both also open ordinary sentences.
 _RELATED_MARKER = re.compile(r"^(?:baca\s+juga\b\s*:?|(?:simak|lihat)\s+juga\s*:)", re.IGNORECASE)
@@ -58,7 +56,8 @@ _MIN_PROSE_WORDS = 8
 
 def normalize_space(text: str) -> str:
     """NFC, every Unicode space (NBSP included) to one plain space, trimmed."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    # `str.split()` splits where `\s` matches (`str.isspace()`), and faster than a regex.
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def is_related_marker(paragraph: str) -> bool:
@@ -123,7 +122,7 @@ def word_count(text: str) -> int:
 
     Reduplicated words (`negara-negara`) count once; a lone `-` or `,` is not a word.
     """
-    return sum(1 for token in text.split() if _LETTER_OR_DIGIT.search(token))
+    return sum(1 for token in text.split() if token.isalnum() or _LETTER_OR_DIGIT.search(token))
 
 
 def is_chrome_line(paragraph: str) -> bool:
