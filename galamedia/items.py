@@ -1,4 +1,4 @@
-"""The article item: the crawler's output contract, one JSON object per article."""
+"""The items: the crawler's output contract, one JSON object per article or removal."""
 
 from __future__ import annotations
 
@@ -95,3 +95,26 @@ class Article:
     revision: int | None = None
     """With the incremental state on (`STATE_PATH`): 1 the first time the article is exported,
     then 2, 3 … each time it is exported again because its content changed. Null without it."""
+
+
+@dataclass(kw_only=True)
+class Removal:
+    """A tombstone: an article an earlier run exported now answers 404 or 410, so the consumer
+    should drop it. Written only with the incremental state on (`STATE_PATH`), which knows what
+    was exported; told apart from an `Article` by its `removed_at` (and its lack of `title`)."""
+
+    url: str
+    """The article's canonical URL, as for `Article.url`."""
+
+    article_id: str
+    """The digits after `pr-`, as a string: the article's key with `site`."""
+
+    site: str
+    """The host the article was crawled from, e.g. `galamedia.pikiran-rakyat.com`."""
+
+    removed_at: str
+    """When the crawler found it gone: ISO 8601 in UTC (`2026-11-28T06:11:03+00:00`)."""
+
+    revision: int | None = None
+    """The article's next revision: a tombstone after revision 1 is revision 2. Set by the
+    incremental pipeline, like `Article.revision`."""

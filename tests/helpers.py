@@ -1,10 +1,12 @@
-"""What the tests share: the standard window, the stored page cases, crawls in process and in a
-subprocess, and waiting with a deadline. Test modules import from here, never from each other.
+"""What the tests share: the standard window, the stored page cases, older state files, crawls
+in process and in a subprocess, and waiting with a deadline. Test modules import from here, never
+from each other.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,6 +25,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from galamedia import settings
+from galamedia.incremental.store import APPLICATION_ID
 from galamedia.rules.dates import WIB
 
 if TYPE_CHECKING:
@@ -141,6 +144,44 @@ def load_cases() -> list[PageCase]:
         for directory in sorted(PAGES.iterdir())
         if (directory / "case.json").exists()
     ]
+
+
+# State files ----------------------------------------------------------------------------
+
+# The state's tables as schema 1 had them, and the first release before it (unstamped).
+STATE_SCHEMA_1 = """
+CREATE TABLE articles (
+    site TEXT NOT NULL, article_id TEXT NOT NULL, url TEXT NOT NULL, published_at TEXT,
+    first_seen TEXT NOT NULL, last_fetched TEXT NOT NULL, content_hash TEXT NOT NULL,
+    exported_hash TEXT, revision INTEGER NOT NULL DEFAULT 0, exported_at TEXT,
+    PRIMARY KEY (site, article_id)
+);
+CREATE TABLE pending (
+    run_id INTEGER NOT NULL, site TEXT NOT NULL, article_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL, revision INTEGER NOT NULL,
+    PRIMARY KEY (run_id, site, article_id)
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
+    window_start TEXT, window_end TEXT, finish_reason TEXT, exit_status INTEGER,
+    duration_seconds REAL, summary TEXT
+);
+"""
+
+
+def old_state_file(path: Path, *, version: int) -> Path:
+    """A state file as an older crawler left it: schema 1 (`version=1`), or the first
+    release's (`version=0`: the same tables, no application id nor version)."""
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(STATE_SCHEMA_1)
+        if version:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {version}")
+        db.commit()
+    finally:
+        db.close()
+    return path
 
 
 # Crawls in process ----------------------------------------------------------------------

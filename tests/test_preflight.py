@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from galamedia import locks
-from galamedia.incremental.store import StateStore
-from tests.helpers import ROOT, SCRAPY
+from galamedia.incremental.store import SCHEMA_VERSION, StateStore
+from tests.helpers import ROOT, SCRAPY, old_state_file
 
 ARTICLE = "http://127.0.0.1:9/internasional/pr-016338423/slug"  # never requested
 
@@ -72,6 +72,13 @@ def another_program(path: Path) -> Path:
     return path
 
 
+def newer_schema(path: Path) -> Path:
+    a_state_file(path)
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    return path
+
+
 def truncated(path: Path) -> Path:
     store = StateStore(path)
     for number in range(2000):  # enough pages that half of the file cuts through them
@@ -93,6 +100,10 @@ STATE_CASES = {
         another_program,
         "STATE_PATH: {path} is another program's SQLite database",
     ),
+    "a newer schema": (
+        newer_schema,
+        "STATE_PATH: {path} was written by a newer version of the crawler",
+    ),
     "truncated": (truncated, "STATE_PATH: {path} is damaged"),
     "0 bytes": (lambda path: path.touch() or path, "STATE_PATH: {path} is empty"),
 }
@@ -111,14 +122,11 @@ def test_a_state_file_that_is_not_ours_or_not_whole_is_refused(tmp_path: Path, c
 
 
 def test_a_state_file_of_the_first_release_is_adopted(tmp_path: Path) -> None:
-    path = a_state_file(tmp_path / "state.sqlite")
-    with sqlite3.connect(path) as db:  # as the first release left it: no application id
-        db.execute("PRAGMA application_id = 0")
-        db.execute("PRAGMA user_version = 0")
+    path = old_state_file(tmp_path / "state.sqlite", version=0)  # no application id
     StateStore(path).close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == 0x47414C4D
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_a_state_file_in_use_names_the_other_run(tmp_path: Path) -> None:

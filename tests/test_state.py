@@ -1,4 +1,4 @@
-"""The state store on its own: revisions, at-least-once exports, run history, the lock."""
+"""The state store on its own: revisions, removals, exports, run history, the lock, migrations."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ from pathlib import Path
 import pytest
 
 from galamedia.incremental.store import (
+    APPLICATION_ID,
     HASHED_FIELDS,
+    SCHEMA_VERSION,
+    TABLES,
     StateBusyError,
     StateStore,
     content_hash,
     ensure_free,
 )
+from tests.helpers import old_state_file
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 ARTICLE = {
@@ -156,3 +160,103 @@ def test_an_export_of_the_first_release_with_an_edited_date_is_a_new_revision(
     run = store.begin_run(started_at=NOW)
     redated = {**ARTICLE, "published_at": "2023-02-20T20:08:00+07:00"}
     assert store.fetched(run_id=run, fields=redated, at=NOW) == 2
+
+
+# Removals ---------------------------------------------------------------------------------
+
+SITE, ARTICLE_ID = ARTICLE["site"], ARTICLE["article_id"]
+REMOVAL = {
+    "site": SITE,
+    "article_id": ARTICLE_ID,
+    "url": ARTICLE["url"],
+    "removed_at": "2026-11-28T06:00:00+00:00",
+}
+
+
+def export(store: StateStore) -> None:
+    run = store.begin_run(started_at=NOW)
+    store.fetched(run_id=run, fields=ARTICLE, at=NOW)
+    store.confirm_exports(run, at=NOW)
+
+
+def test_a_removal_is_the_next_revision_and_counts_once_confirmed(store: StateStore) -> None:
+    export(store)
+    run = store.begin_run(started_at=NOW)
+    assert store.removed(run_id=run, fields=REMOVAL) == 2
+    known = store.known(SITE, ARTICLE_ID)
+    assert known is not None
+    assert not known.is_removed  # emitted, but its feed is not written yet
+    store.confirm_exports(run, at=NOW)
+    known = store.known(SITE, ARTICLE_ID)
+    assert known is not None
+    assert known.is_removed
+    assert (known.revision, known.removed_at) == (2, REMOVAL["removed_at"])
+    later = store.begin_run(started_at=NOW)
+    assert store.removed(run_id=later, fields=REMOVAL) is None  # told once
+
+
+def test_a_removal_never_confirmed_is_emitted_again(store: StateStore) -> None:
+    export(store)
+    crashed = store.begin_run(started_at=NOW)
+    assert store.removed(run_id=crashed, fields=REMOVAL) == 2
+    rerun = store.begin_run(started_at=NOW)
+    assert store.removed(run_id=rerun, fields=REMOVAL) == 2
+
+
+def test_only_an_exported_article_has_a_removal(store: StateStore) -> None:
+    run = store.begin_run(started_at=NOW)
+    assert store.removed(run_id=run, fields=REMOVAL) is None  # never seen
+    store.fetched(run_id=run, fields=ARTICLE, at=NOW)
+    assert store.removed(run_id=run, fields=REMOVAL) is None  # emitted, never exported
+
+
+def test_an_article_back_after_its_removal_is_a_new_revision(store: StateStore) -> None:
+    export(store)
+    gone = store.begin_run(started_at=NOW)
+    store.removed(run_id=gone, fields=REMOVAL)
+    store.confirm_exports(gone, at=NOW)
+    back = store.begin_run(started_at=NOW)
+    assert store.fetched(run_id=back, fields=ARTICLE, at=NOW) == 3  # the same content, back
+    store.confirm_exports(back, at=NOW)
+    known = store.known(SITE, ARTICLE_ID)
+    assert known is not None
+    assert (known.revision, known.is_removed) == (3, False)
+    again = store.begin_run(started_at=NOW)
+    assert store.fetched(run_id=again, fields=ARTICLE, at=NOW) is None  # exported as it is
+
+
+# Older state files --------------------------------------------------------------------------
+
+
+def columns(path: Path) -> dict[str, list[str]]:
+    with sqlite3.connect(path) as db:
+        return {
+            table: [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            for table in sorted(TABLES)
+        }
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_an_older_state_file_is_migrated_keeping_its_exports(tmp_path: Path, version: int) -> None:
+    path = old_state_file(tmp_path / "state.sqlite", version=version)
+    digest = content_hash(ARTICLE)
+    with sqlite3.connect(path) as db:  # an article it exported as revision 1
+        db.execute(
+            "INSERT INTO articles (site, article_id, url, published_at, first_seen, last_fetched,"
+            " content_hash, exported_hash, revision, exported_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            (SITE, ARTICLE_ID, ARTICLE["url"], ARTICLE["published_at"], *[NOW.isoformat()] * 2,
+             digest, digest, NOW.isoformat()),
+        )  # fmt: skip
+    migrated = StateStore(path)
+    try:
+        run = migrated.begin_run(started_at=NOW)
+        assert migrated.fetched(run_id=run, fields=ARTICLE, at=NOW) is None  # still exported
+        assert migrated.removed(run_id=run, fields=REMOVAL) == 2
+    finally:
+        migrated.close()
+    StateStore(tmp_path / "new.sqlite").close()
+    assert columns(path) == columns(tmp_path / "new.sqlite")  # the schema of a new file
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

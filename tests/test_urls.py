@@ -86,6 +86,21 @@ def test_article_id_is_a_string_with_its_leading_zero() -> None:
     assert not article.is_amp
 
 
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        (f"{ORIGIN}/jabar/pr-12345678/x", "galamedia.pikiran-rakyat.com"),
+        ("HTTPS://PRFMNEWS.Pikiran-Rakyat.com/jabar/pr-12345678/x", "prfmnews.pikiran-rakyat.com"),
+        # a local copy: the host without its port, as items give it
+        ("http://127.0.0.1:8080/jabar/pr-12345678/x", "127.0.0.1"),
+    ],
+)
+def test_an_articles_site_is_its_host(url: str, site: str) -> None:
+    article = parse_article_url(url)
+    assert article is not None
+    assert article.site == site
+
+
 def test_page_urls() -> None:
     article = parse_article_url(f"{ORIGIN}/nasional/amp/pr-01234567/s?utm_source=x")
     assert article is not None

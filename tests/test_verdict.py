@@ -33,6 +33,9 @@ def problems(stats: dict[str, Any], close_reason: str = "finished") -> tuple[str
             ["1 index page(s) could not be read"],
         ),
         ({"articles/requested": 5}, "finished", ["no article written although 5"]),
+        # what earlier runs exported is delivered: an unchanged article, a removal still gone
+        ({"articles/requested": 1, "articles/not_written/unchanged": 1}, "finished", []),
+        ({"articles/requested": 1, "articles/not_written/already_removed": 1}, "finished", []),
         # a few permanent failures never fail a run …
         (
             {"articles/requested": 4, "item_scraped_count": 1, "articles/not_written/http_404": 3},

@@ -84,6 +84,11 @@ FAILURE_REASONS = frozenset(
 )
 
 
+# Outcomes of an article the consumer already has as it is, from an earlier run's export: the
+# article unchanged, or the tombstone of one still gone. Delivered, like an item.
+DELIVERED_EARLIER = frozenset({"unchanged", "already_removed"})
+
+
 def is_failure(reason: str) -> bool:
     """True when `reason` means the article was lost: an HTTP error status counts too, and an
     item dropped for a missing field (`missing_title` …): that is an absence, not a finding."""

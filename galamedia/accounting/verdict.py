@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 
 from galamedia.accounting.outcomes import (
     BLOCKED_CAUSE,
+    DELIVERED_EARLIER,
     LISTING_KINDS,
     NETWORK_CAUSES,
     REQUEST_KIND,
@@ -70,7 +71,8 @@ def judge(
     down); an index page unreadable; no article written although articles were requested; or
     more than `max_failed_ratio` of the requested articles lost, beyond `allowed_failures`.
     A few permanent failures (a 404, one blocked article) do not fail a run, even a small
-    incremental one: they are reported.
+    incremental one: they are reported. A tombstone (an exported article found gone) is an
+    item, that URL's complete answer: written, never lost.
 
     A site lost as a whole (its robots.txt unreadable, or it blocked the crawl) is named with
     its cause, and comes last: the cause of the others (`robots.txt of 127.0.0.1 unreachable:
@@ -93,7 +95,9 @@ def judge(
         problems.append(f"{blocked} site(s) blocked the crawl")
     requested = stats.get("articles/requested", 0)
     failed = sum(n for r, n in not_written_counts(stats).items() if is_failure(r))
-    delivered = stats.get("item_scraped_count", 0) + stats.get("articles/not_written/unchanged", 0)
+    delivered = stats.get("item_scraped_count", 0) + sum(
+        stats.get(f"{_NOT_WRITTEN}{reason}", 0) for reason in DELIVERED_EARLIER
+    )
     if requested and not delivered:
         problems.append(f"no article written although {requested} were requested")
     if failed > allowed_failures:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import NoReturn, Self
 
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
@@ -13,16 +13,17 @@ from galamedia.accounting.outcomes import record
 from galamedia.accounting.verdict import RunVerdict
 from galamedia.export.storage import local_path
 from galamedia.incremental.state import IncrementalState
-from galamedia.items import Article
+from galamedia.items import Article, Removal
 from galamedia.signals import feed_published
 
 
 class IncrementalPipeline:
-    """Emits an article only if it was never exported or changed since its last export.
+    """Emits an article only if it was never exported or changed since its last export, and
+    the tombstone (`Removal`) of an exported article found gone only once.
 
-    An emitted article is exported only once its feed has been written (the atomic `-O`
-    rename), or, without a file feed, once the run succeeded: a crash before that means it is
-    emitted again next run (at-least-once, never lossy).
+    An emitted article or tombstone is exported only once its feed has been written (the
+    atomic `-O` rename), or, without a file feed, once the run succeeded: a crash before that
+    means it is emitted again next run (at-least-once, never lossy).
     """
 
     def __init__(self, crawler: Crawler, state: IncrementalState) -> None:
@@ -42,14 +43,23 @@ class IncrementalPipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: Article | Removal) -> Article | Removal:
         fields = ItemAdapter(item)
-        revision = self.state.revision(fields)
-        if revision is None:
-            record(self.crawler, str(fields["url"]), "unchanged", "already exported as it is")
-            raise DropItem("unchanged: already exported as it is", log_level="DEBUG")
+        if isinstance(item, Removal):
+            revision = self.state.removal(fields)
+            if revision is None:
+                self._drop(fields, "already_removed", "no export of it left to withdraw")
+            self.crawler.stats.inc_value("articles/removed")
+        else:
+            revision = self.state.revision(fields)
+            if revision is None:
+                self._drop(fields, "unchanged", "already exported as it is")
         fields["revision"] = revision
         return item
+
+    def _drop(self, fields: ItemAdapter, reason: str, detail: str) -> NoReturn:
+        record(self.crawler, str(fields["url"]), reason, detail)
+        raise DropItem(f"{reason}: {detail}", log_level="DEBUG")
 
     def feed_published(self, path: str) -> None:
         self.state.confirm_exports(f"feed {path} written")

@@ -8,13 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from galamedia.incremental.store import StateStore
+from galamedia.incremental.store import KnownArticle, StateStore
 from galamedia.rules.arguments import CrawlArguments, Window
 from galamedia.rules.dates import WIB
 from galamedia.rules.urls import parse_article_url
@@ -28,7 +27,8 @@ class IncrementalState:
     The store is opened and locked when the crawl is set up, so a second run on the same file
     fails before anything is fetched, and closed when the engine stops. Everything else asks
     it through the crawler (`crawler.get_extension(IncrementalState)`): the spider for the
-    window and what to skip, the pipeline for revisions, the report to record the run.
+    window, what to skip and what was exported, the pipeline for revisions, the report to
+    record the run.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -69,11 +69,14 @@ class IncrementalState:
         """The window listings are read for: far enough back to catch late edits."""
         return Window(min(window.start, self.refresh_from), window.end)
 
+    def known(self, url: str) -> KnownArticle | None:
+        """What the state knows of the article at `url`; None for an article it never saw."""
+        article = parse_article_url(url)
+        return self.store.known(article.site, article.article_id) if article else None
+
     def is_settled(self, url: str, listed_at: datetime | None) -> bool:
         """True for an exported article too old to look at again."""
-        article = parse_article_url(url)
-        host = urlsplit(url).hostname or ""
-        known = self.store.known(host, article.article_id) if article else None
+        known = self.known(url)
         if known is None or not known.is_exported:
             return False
         published = datetime.fromisoformat(known.published_at) if known.published_at else listed_at
@@ -83,10 +86,15 @@ class IncrementalState:
         """Record a fetched article; the revision to export it as, or None if unchanged."""
         return self.store.fetched(run_id=self.run_id, fields=fields, at=datetime.now(UTC))
 
+    def removal(self, fields: Mapping[str, Any]) -> int | None:
+        """Record the tombstone of an exported article found gone; its revision, or None if
+        there is nothing to tell (never exported, or its tombstone exported already)."""
+        return self.store.removed(run_id=self.run_id, fields=fields)
+
     def confirm_exports(self, why: str) -> None:
-        """This run's emitted articles now count as exported."""
+        """This run's emitted articles and tombstones now count as exported."""
         count = self.store.confirm_exports(self.run_id, at=datetime.now(UTC))
-        logger.info("%d articles now count as exported (%s)", count, why)
+        logger.info("%d items now count as exported (%s)", count, why)
 
     def recent_runs(self, limit: int) -> list[dict[str, Any]]:
         return self.store.recent_runs(limit)

@@ -29,14 +29,16 @@ CREATE TABLE IF NOT EXISTS articles (
     exported_hash TEXT,           -- of the last export; NULL: never exported
     revision INTEGER NOT NULL DEFAULT 0,
     exported_at TEXT,
+    removed_at TEXT,              -- the last export was its tombstone: gone since then
     PRIMARY KEY (site, article_id)
 );
 CREATE TABLE IF NOT EXISTS pending (  -- emitted by a run, exported once its feed is written
     run_id INTEGER NOT NULL,
     site TEXT NOT NULL,
     article_id TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
+    content_hash TEXT NOT NULL,   -- a tombstone: that of the export it withdraws
     revision INTEGER NOT NULL,
+    removed_at TEXT,              -- NULL: the article; set: its tombstone
     PRIMARY KEY (run_id, site, article_id)
 );
 CREATE TABLE IF NOT EXISTS runs (
@@ -55,11 +57,14 @@ CREATE TABLE IF NOT EXISTS runs (
 # Our own database, recognised before anything is written to it: SQLite's application id (the
 # bytes `GALM`) and a schema version, with the steps from each older version to this one.
 APPLICATION_ID = 0x47414C4D
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLES = frozenset({"articles", "pending", "runs"})
 MIGRATIONS: dict[int, str] = {
     # 0 → 1: a state file of the first release (our tables, no application id yet): stamped.
     0: "SELECT 1",
+    # 1 → 2: removed articles, their tombstones pending and exported.
+    1: "ALTER TABLE articles ADD COLUMN removed_at TEXT;"
+    " ALTER TABLE pending ADD COLUMN removed_at TEXT",
 }
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -182,10 +187,17 @@ class KnownArticle:
     published_at: str | None
     exported_hash: str | None
     revision: int
+    removed_at: str | None
 
     @property
     def is_exported(self) -> bool:
+        """Exported once, as an article; perhaps removed since."""
         return self.exported_hash is not None
+
+    @property
+    def is_removed(self) -> bool:
+        """Its last export was its tombstone."""
+        return self.removed_at is not None
 
 
 class StateStore:
@@ -212,6 +224,8 @@ class StateStore:
         """Create the schema in a new file, or bring an older one of ours up to date, in one
         transaction."""
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone():
+            version = SCHEMA_VERSION  # a new file: `SCHEMA` is already the latest
         steps = "".join(f"{MIGRATIONS[step]};\n" for step in range(version, SCHEMA_VERSION))
         self._db.executescript(
             f"BEGIN IMMEDIATE;\n{steps}{SCHEMA}\n"
@@ -227,7 +241,7 @@ class StateStore:
 
     def known(self, site: str, article_id: str) -> KnownArticle | None:
         row = self._db.execute(
-            "SELECT article_id, published_at, exported_hash, revision FROM articles"
+            "SELECT article_id, published_at, exported_hash, revision, removed_at FROM articles"
             " WHERE site = ? AND article_id = ?",
             (site, article_id),
         ).fetchone()
@@ -248,29 +262,65 @@ class StateStore:
                 " last_fetched = excluded.last_fetched, content_hash = excluded.content_hash",
                 (site, article_id, fields["url"], fields.get("published_at"), now, now, digest),
             )
-            if known is not None and _unchanged_since_v1(known, fields):
-                # the same export, its hash recomputed with today's fields
-                self._db.execute(
-                    "UPDATE articles SET exported_hash = ? WHERE site = ? AND article_id = ?",
-                    (digest, site, article_id),
-                )
-                return None
-            if known is not None and known.exported_hash == digest:
-                return None
+            # an article back after its tombstone is exported again, changed or not
+            if known is not None and not known.is_removed:
+                if _unchanged_since_v1(known, fields):
+                    # the same export, its hash recomputed with today's fields
+                    self._db.execute(
+                        "UPDATE articles SET exported_hash = ? WHERE site = ? AND article_id = ?",
+                        (digest, site, article_id),
+                    )
+                    return None
+                if known.exported_hash == digest:
+                    return None
             revision = (known.revision if known else 0) + 1
-            self._db.execute(
-                "INSERT OR REPLACE INTO pending (run_id, site, article_id, content_hash, revision)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (run_id, site, article_id, digest, revision),
+            self._pend(run_id, site, article_id, digest=digest, revision=revision)
+        return revision
+
+    def removed(self, *, run_id: int, fields: Mapping[str, Any]) -> int | None:
+        """Record the tombstone of an exported article found gone; its revision, or None if
+        the article was never exported, or its tombstone was exported already."""
+        site, article_id = str(fields["site"]), str(fields["article_id"])
+        with self._transaction():
+            known = self.known(site, article_id)
+            if known is None or known.exported_hash is None or known.is_removed:
+                return None
+            revision = known.revision + 1
+            self._pend(
+                run_id,
+                site,
+                article_id,
+                digest=known.exported_hash,
+                revision=revision,
+                removed_at=str(fields["removed_at"]),
             )
         return revision
 
+    def _pend(
+        self,
+        run_id: int,
+        site: str,
+        article_id: str,
+        *,
+        digest: str,
+        revision: int,
+        removed_at: str | None = None,
+    ) -> None:
+        """Emitted by this run: exported once its feed is written (`confirm_exports`)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO pending"
+            " (run_id, site, article_id, content_hash, revision, removed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, site, article_id, digest, revision, removed_at),
+        )
+
     def confirm_exports(self, run_id: int, *, at: datetime) -> int:
-        """The run's feed is written: its emitted articles now count as exported."""
+        """The run's feed is written: its emitted articles and tombstones now count as
+        exported (an article exported again is no longer removed)."""
         with self._transaction():
             cursor = self._db.execute(
                 "UPDATE articles SET exported_hash = p.content_hash, revision = p.revision,"
-                " exported_at = ? FROM pending AS p"
+                " exported_at = ?, removed_at = p.removed_at FROM pending AS p"
                 " WHERE p.run_id = ? AND p.site = articles.site"
                 " AND p.article_id = articles.article_id",
                 (at.isoformat(timespec="seconds"), run_id),

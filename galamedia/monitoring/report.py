@@ -19,6 +19,7 @@ from scrapy.utils.job import job_dir
 from galamedia.accounting.verdict import RunVerdict, Verdict, not_written_counts
 from galamedia.export.storage import AtomicFileFeedStorage
 from galamedia.incremental.state import IncrementalState
+from galamedia.items import Removal
 from galamedia.monitoring.drift import WATCHED_FIELDS, Thresholds, find_drift
 from galamedia.pages.article import TEMPLATE_LAYERS
 from galamedia.rules.arguments import CrawlArguments, Window
@@ -38,6 +39,9 @@ class Counts:
     articles_requested: int
     article_pages_fetched: int
     items_written: int
+    """Lines in the feed: articles, and tombstones (`removed`)."""
+    removed: int
+    """Of the items written, tombstones: exported articles found gone (404, 410)."""
     articles_parsed: int
     """Articles parsed into an item, written or not (unchanged, duplicate, invalid)."""
     not_written: dict[str, int]
@@ -73,7 +77,8 @@ class RunReport:
     counts: Counts
     rates: Rates
     coverage: dict[str, float | int]
-    """`items`, and the share of items with each watched field."""
+    """`items` (articles written, tombstones aside), and the share of them with each watched
+    field."""
     layers: dict[str, dict[str, int]]
     """Per field, how many articles each layer served (`title` → `h1.read__title` → 29),
     over every article parsed, written or not."""
@@ -171,6 +176,8 @@ class RunReporter:
         path.write_text(json.dumps(totals, ensure_ascii=False), encoding="utf-8")
 
     def item_scraped(self, item: Any) -> None:
+        if isinstance(item, Removal):  # counted by the incremental pipeline
+            return
         fields = ItemAdapter(item)
         for name in WATCHED_FIELDS:
             self.filled[name] += bool(fields.get(name))
@@ -180,6 +187,8 @@ class RunReporter:
         """Which layer served each field, for every article parsed, written or not: on a
         scheduled run most articles are unchanged and not written again, yet they show the
         template as well."""
+        if isinstance(item, Removal):  # no page behind it
+            return
         self.parsed += 1
         for name, layer in (ItemAdapter(item).get("field_layers") or {}).items():
             self.layers.setdefault(name, Counter())[layer] += 1
@@ -248,6 +257,7 @@ class RunReporter:
                 articles_requested=requested,
                 article_pages_fetched=stats.get("articles/pages_fetched", 0),
                 items_written=stats.get("item_scraped_count", 0),
+                removed=stats.get("articles/removed", 0),
                 articles_parsed=self.parsed,
                 not_written=not_written_counts(stats),
                 failed=failed,
@@ -272,8 +282,9 @@ class RunReporter:
         )
 
     def _coverage(self, stats: Mapping[str, Any]) -> dict[str, float | int]:
-        """The share of items with each watched field (a missing date drops the item)."""
-        items = int(stats.get("item_scraped_count", 0))
+        """The share of articles written with each watched field (a missing date drops the
+        item); tombstones have none of them, and are not counted."""
+        items = int(stats.get("item_scraped_count", 0)) - int(stats.get("articles/removed", 0))
         undated = int(stats.get("articles/not_written/missing_published_at", 0))
         coverage: dict[str, float | int] = {"items": items}
         for name in WATCHED_FIELDS:
@@ -299,6 +310,11 @@ def summary(report: RunReport) -> str:
         f"  listing pages walked: {counts.listing_pages}",
         f"  article pages:        {counts.article_pages_fetched}",
         f"  items written:        {counts.items_written}",
+        *(
+            [f"  removed:              {counts.removed} (tombstones, among the items written)"]
+            if counts.removed
+            else []
+        ),
         *([f"  from the template:    {_shares(report.fallbacks)}"] if report.fallbacks else []),
         f"  not written:          {skipped}",
         *([f"  state:                {report.state}"] if report.state else []),

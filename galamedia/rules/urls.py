@@ -32,6 +32,11 @@ class ArticleUrl:
     is_amp: bool
 
     @property
+    def site(self) -> str:
+        """The host without its port, the `site` of the article's items."""
+        return urlsplit(self.origin).hostname or ""
+
+    @property
     def canonical(self) -> str:
         """`{origin}/{kanal}/pr-{id}/{slug}`: no AMP segment, no query, no fragment."""
         base = f"{self.origin}/{self.kanal}/pr-{self.article_id}"

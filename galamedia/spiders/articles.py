@@ -21,14 +21,14 @@ from galamedia.accounting.outcomes import (
     record,
 )
 from galamedia.incremental.state import IncrementalState
-from galamedia.items import Article
+from galamedia.items import Article, Removal
 from galamedia.pages.article import ArticlePage, ArticlePart, build_article, covers, published_at
 from galamedia.pages.listing import Listing, ListingEntry, ListingPage
 from galamedia.pages.rss import parse_feed
 from galamedia.pages.sitemap import parse_sitemap
 from galamedia.rules.arguments import CrawlArguments, Window, parse_arguments
 from galamedia.rules.dates import to_iso
-from galamedia.rules.urls import SITEMAP_PATH, page_number, parse_article_url
+from galamedia.rules.urls import SITEMAP_PATH, ArticleUrl, page_number, parse_article_url
 from galamedia.signals import article_listed, crawl_planned, listing_read
 
 # Outcomes after which an article page is worth fetching from its second source, the AMP copy.
@@ -38,6 +38,8 @@ SECOND_SOURCE = "galamedia_second_source"
 # Error statuses an article page may answer with after the retries: the page object accounts
 # them as `http_<status>` among the pages fetched (block pages never get that far).
 ARTICLE_META: Mapping[str, Any] = {"handle_httpstatus_list": [403, 503]}
+# Outcomes that say an article is gone: with the state, an exported one gets a tombstone.
+GONE = frozenset({"http_404", "http_410"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +253,7 @@ class ArticlesSpider(Spider):
         else:
             yield self._request("all_pages", part.url.page("all"), cb_kwargs={"first": part})
 
-    def article_failed(self, failure: Failure) -> Iterator[Request]:
+    def article_failed(self, failure: Failure) -> Iterator[Request | Removal]:
         request: Request = failure.request  # type: ignore[attr-defined]
         reason, detail = failure_reason(failure)
         if first := request.meta.get(SECOND_SOURCE):  # the AMP copy failed too
@@ -267,7 +269,28 @@ class ArticlesSpider(Spider):
                 "article", article.amp, meta={SECOND_SOURCE: (request.url, reason, detail)}
             )
             return
+        if reason in GONE and article and not article.is_amp and self._state:
+            # With the state on, the consumer may hold this article: tell them it is gone.
+            known = self._state.known(request.url)
+            if known is not None and known.is_removed:
+                self._record(
+                    request.url, "already_removed", f"{reason}, its tombstone exported earlier"
+                )
+                return
+            if known is not None and known.is_exported:
+                yield self._removal(article, reason)
+                return
         self._record(request.url, reason, detail)
+
+    def _removal(self, article: ArticleUrl, reason: str) -> Removal:
+        """The tombstone of an exported article that answers 404 or 410."""
+        self.logger.info("%s is gone (%s): its tombstone is written", article.canonical, reason)
+        return Removal(
+            url=article.canonical,
+            article_id=article.article_id,
+            site=article.site,
+            removed_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        )
 
     def parse_all_pages(
         self, response: Response, first: ArticlePart
