@@ -32,6 +32,7 @@ _CLASS_STEP = re.compile(r"(?P<tag>[a-z][a-z0-9-]*)(?P<classes>(?:\.[A-Za-z_][\w
 _ATTRIBUTE_STEP = re.compile(r"(?P<tag>[a-z][a-z0-9-]*)(?P<tests>(?:\[[^\]]+\])+)")
 _ATTRIBUTE_TEST = re.compile(r'\[(?P<name>[a-z][\w:-]*)(?:(?P<op>[*^]?=)"(?P<value>[^"]*)")?\]')
 _PSEUDO = re.compile(r"::(?:text|attr\((?P<attribute>[\w:-]+)\))$")
+_INVISIBLE = frozenset({"script", "style"})
 _ASCII_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 Element = etree._Element
@@ -165,7 +166,8 @@ class Document:
     def texts_with(self, words: tuple[str, ...]) -> list[tuple[str, Element]]:
         """The page's text nodes under `<body>` that hold one of `words`, each with the element
         holding it (for a tail, the parent), in page order: XPath's
-        `//body//text()[contains(., w1) or …]`, without copying every text node as it does."""
+        `//body//text()[contains(., w1) or …]` without copying every text node as it does, and
+        without the text of scripts and style sheets."""
         if words not in self._texts:
             self._texts[words] = _texts_with(self.root, words)
         return self._texts[words]
@@ -230,9 +232,11 @@ def _matching_texts(body: Element, words: tuple[str, ...]) -> Iterator[tuple[flo
     holds = _any_of(words)
     shortest = min(map(len, words))
     for position, element in enumerate(body.iter()):
-        text = element.text
-        if text and len(text) >= shortest and isinstance(element.tag, str) and holds(text):
-            yield position, text, element
+        # Not the text of a script or a style sheet (no reader sees it; nor a comment's).
+        if isinstance(tag := element.tag, str) and tag not in _INVISIBLE:
+            text = element.text
+            if text and len(text) >= shortest and holds(text):
+                yield position, text, element
         tail = element.tail
         if tail and len(tail) >= shortest and element is not body and holds(tail):
             parent = element.getparent()

@@ -114,6 +114,8 @@ def split_caption(caption: str) -> tuple[str | None, str | None]:
 def strip_end_mark(paragraph: str) -> str:
     """Remove the `***` end mark closing a paragraph (the article's text, or the text before
     an update the editor appended after it)."""
+    if not paragraph.rstrip().endswith(("*", "*)")):
+        return paragraph  # most paragraphs: not worth the regex, which tries every position
     return _END_MARK.sub("", paragraph)
 
 
