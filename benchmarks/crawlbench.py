@@ -6,9 +6,16 @@ process; the CPU this process spends meanwhile is the server's share. Contenders
 same `-s` settings (politeness off) and the same pages:
 
 * `crawl`: the project's spider, writing `-O out.jsonl`;
-* `floor`: `benchmarks/floor_spider.py` by `scrapy runspider` in the repository, so with the
-  project's settings module (its middlewares and extensions) — the target's floor;
-* `stock floor`: the same spider run outside the repository: stock Scrapy, no project settings.
+* `stock floor`: `benchmarks/floor_spider.py` by `scrapy runspider` outside the repository:
+  stock Scrapy, no project settings, responses dropped unparsed — the target's floor, the
+  do-nothing spider;
+* `floor`: the same spider in the repository, so with the project's settings module (its
+  middlewares, extensions and `CONCURRENT_ITEMS`).
+
+What-if floors, run once, all stock: with `CONCURRENT_ITEMS=1` (the project's value: Scrapy
+starts that many tasks per response), building each page's lxml tree, also yielding a
+one-field item, or yielding the title and paragraphs read with `response.css()` (a lean
+spider).
 """
 
 from __future__ import annotations
@@ -43,10 +50,17 @@ SETTINGS = {
     "ROBOTSTXT_OBEY": "True",
     "LOG_LEVEL": "INFO",
 }
-KINDS = ("crawl", "floor", "stock floor")
-# What-if floors, run once in the first repeat: the floor spider building each page's lxml tree,
-# and also yielding a one-field item per article into `-O` (the least a crawler must do).
-WHAT_IF = {"floor + parse": "parse", "floor + parse + item": "item"}
+KINDS = ("crawl", "stock floor", "floor")
+# What-if floors, run once in the first repeat, outside the repository (stock Scrapy): the floor
+# spider with one item task per response, building each page's lxml tree, also yielding a
+# one-field item per article into `-O` (the least a crawler must do), or a lean item.
+WHAT_IF = {
+    "stock floor, CONCURRENT_ITEMS=1": "none",
+    "stock floor + parse": "parse",
+    "stock floor + parse + item": "item",
+    "stock floor + lean item": "lean",
+}
+KIND_SETTINGS = {"stock floor, CONCURRENT_ITEMS=1": {"CONCURRENT_ITEMS": "1"}}
 
 
 @dataclass(frozen=True)
@@ -71,8 +85,9 @@ class Run:
         return self.cpu_s * 1000 / self.articles if self.articles else 0.0
 
 
-def _settings_args() -> list[str]:
-    return [arg for name, value in SETTINGS.items() for arg in ("-s", f"{name}={value}")]
+def _settings_args(kind: str = "") -> list[str]:
+    settings = SETTINGS | KIND_SETTINGS.get(kind, {})
+    return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
 
 
 def command(kind: str, site: BenchSite, workdir: Path) -> tuple[list[str], Path]:
@@ -90,14 +105,14 @@ def command(kind: str, site: BenchSite, workdir: Path) -> tuple[list[str], Path]
     arguments = ["runspider", str(FLOOR_SPIDER), "-a", f"urls_file={urls}"]
     if work := WHAT_IF.get(kind):
         arguments += ["-a", f"work={work}"]
-        if work == "item":
+        if work in ("item", "lean"):
             arguments += ["-O", str(workdir / "floor.jsonl")]
     # Outside the repository no scrapy.cfg is found: stock Scrapy settings.
     return [
         *python,
         *arguments,
-        *_settings_args(),
-    ], workdir if kind == "stock floor" else _PROJECT["dir"]
+        *_settings_args(kind),
+    ], workdir if kind.startswith("stock") else _PROJECT["dir"]
 
 
 def use_project(directory: Path) -> None:
@@ -237,10 +252,13 @@ def run(*, articles: int, repeats: int, large: int | None, large_floor: bool) ->
         results["runs"] = [asdict(r) for r in runs]
         if large:
             results["large"] = _large(large, workdir, with_floor=large_floor)
-    crawl, floor = results["by_kind"]["crawl"], results["by_kind"]["floor"]
-    stock = results["by_kind"]["stock floor"]
+    crawl, floor = results["by_kind"]["crawl"], results["by_kind"]["stock floor"]
+    project = results["by_kind"]["floor"]
     results["cpu_vs_floor"] = round(crawl["cpu_s"]["median"] / floor["cpu_s"]["median"], 2)
-    results["cpu_vs_stock_floor"] = round(crawl["cpu_s"]["median"] / stock["cpu_s"]["median"], 2)
+    results["cpu_vs_project_floor"] = round(
+        crawl["cpu_s"]["median"] / project["cpu_s"]["median"], 2
+    )
+    results["pair_ratios"] = _pair_ratios(runs)
     base = results["startup_cpu_s"]
     results["cpu_vs_floor_without_startup"] = round(
         (crawl["cpu_s"]["median"] - base) / (floor["cpu_s"]["median"] - base), 2
@@ -252,11 +270,18 @@ def run(*, articles: int, repeats: int, large: int | None, large_floor: bool) ->
     return results
 
 
+def _pair_ratios(runs: list[Run]) -> list[float]:
+    """Crawl CPU over the stock floor's, for each repeat (the runs of one repeat alternate)."""
+    crawls = [r.cpu_s for r in runs if r.kind == "crawl"]
+    floors = [r.cpu_s for r in runs if r.kind == "stock floor"]
+    return [round(c / f, 2) for c, f in zip(crawls, floors, strict=True)]
+
+
 def _large(articles: int, workdir: Path, *, with_floor: bool) -> dict[str, Any]:
     """One crawl (and a floor run, if asked) of the large site, for the RSS growth."""
     large: dict[str, Any] = {"articles": articles}
     with BenchSite(articles) as site:
-        for kind in ("crawl", "floor") if with_floor else ("crawl",):
+        for kind in ("crawl", "stock floor") if with_floor else ("crawl",):
             (workdir / "urls.txt").unlink(missing_ok=True)
             result = run_once(kind, site, workdir)
             _progress(result)

@@ -25,6 +25,7 @@ from benchmarks.clock import alternate, spread, summary
 from benchmarks.pages import generate
 from galamedia.accounting.outcomes import Rejection
 from galamedia.pages.article import ArticlePage, build_article
+from galamedia.pages.dom import Document, parse_html
 from tests.helpers import load_cases
 
 # Generated pages are "fetched" after their publication: relative dates never arise on them.
@@ -151,6 +152,26 @@ def trafilatura_fast(page: CorpusPage) -> Extracted:
     return _trafilatura(page, fast=True)
 
 
+def tree_only(page: CorpusPage) -> Extracted:
+    """The floor of any lxml-based extractor: the response's text and its tree, nothing read."""
+    parse_html(HtmlResponse(url=page.url, body=page.html).text)
+    return Extracted(None, None, "")
+
+
+def lean(page: CorpusPage) -> Extracted:
+    """The least an extractor of this template reads: the tree, the title and the paragraphs
+    of `<article>` (with no dateline, teaser, caption or chrome removed, and no date)."""
+    document = Document(parse_html(HtmlResponse(url=page.url, body=page.html).text))
+    title = next(iter(document.values("h1::text")), None)
+    paragraphs = [
+        "".join(p.itertext()) for article in document.select("article") for p in article.iter("p")
+    ]
+    return Extracted(title, None, "\n\n".join(paragraphs))
+
+
+# Floors for the page → item target, timed like the contenders but not scored.
+FLOORS: dict[str, Callable[[CorpusPage], Extracted]] = {"tree": tree_only, "lean": lean}
+
 CONTENDERS: dict[str, Callable[[CorpusPage], Extracted]] = {
     "ours": ours,
     "trafilatura": trafilatura_default,
@@ -269,6 +290,9 @@ def run(*, generated: int, repeats: int) -> dict[str, Any]:
         }
         for name, runs in samples.items()
     }
+    floors, _ = alternate(
+        {name: contender(function) for name, function in FLOORS.items()}, repeats
+    )
     ours_cpu = timing["ours"]["cpu_ms_per_page"]["median"]
     for name in CONTENDERS:
         timing[name]["times_ours"] = round(timing[name]["cpu_ms_per_page"]["median"] / ours_cpu, 2)
@@ -287,6 +311,10 @@ def run(*, generated: int, repeats: int) -> dict[str, Any]:
             "repeats": repeats,
         },
         "timing": timing,
+        "floors": {
+            name: summary([s.cpu / len(corpus) for s in runs], 1000)
+            for name, runs in floors.items()
+        },
         "accuracy": by_source,
         "date_forms": _date_forms(corpus, results),
     }

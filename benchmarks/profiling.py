@@ -11,31 +11,42 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import parsel
+from scrapy.http import TextResponse
 
 from benchmarks.crawlbench import run_once
 from benchmarks.extraction import CorpusPage, ours
 from benchmarks.site import BenchSite
+from galamedia.pages import article, dom
 
 # Categories of a crawl's samples: a sample counts in a category when a frame of its stack
-# matches (function name pattern, file prefix).
+# matches (function name pattern, file prefix); in those of `OWN_CATEGORIES`, only when its
+# innermost frame does.
 CATEGORIES: dict[str, tuple[str, str]] = {
-    "ArticlePage.parse (article page → fields)": (r"ArticlePage\.parse$", "galamedia/"),
-    "  HTML → lxml tree (parsel create_root_node)": (r"create_root_node$", "parsel/"),
-    "  selector queries (parsel Selector.xpath/css)": (r"Selector\.(xpath|css)$", "parsel/"),
-    "  block-page markers (challenge.strong_marker)": (r"strong_marker$", "galamedia/"),
-    "  body walk (pages/body.extract_body)": (r"extract_body$", "galamedia/"),
-    "build_article (fields → item)": (r"build_article$", "galamedia/"),
-    "ListingPage.parse (index pages)": (r"ListingPage\.parse$", "galamedia/"),
-    "item pipelines": (r"process_item", ""),
+    "project downloader middlewares (galamedia/downloader/)": (r"", "galamedia/downloader/"),
+    "spider callbacks (galamedia/spiders/)": (r"", "galamedia/spiders/"),
+    "  ArticlePage.parse (article page → fields)": (r"ArticlePage\.parse$", "galamedia/"),
+    "    HTML → lxml tree (pages/dom.parse_html)": (r"^parse_html$", "galamedia/"),
+    "    class index (pages/dom.Document)": (r"^Document\.__init__$", "galamedia/"),
+    "    footer and update text pass (pages/dom)": (r"^_texts_with$", "galamedia/"),
+    "    body walk (pages/body.extract_body)": (r"^extract_body$", "galamedia/"),
+    "    lxml tree freed (own frame of the callback)": (
+        r"^ArticlesSpider\._parse_part$",
+        "galamedia/",
+    ),
+    "  build_article (fields → item)": (r"^build_article$", "galamedia/"),
+    "  ListingPage.parse (index pages)": (r"ListingPage\.parse$", "galamedia/"),
+    "item pipelines (process_item)": (r"process_item$", ""),
     "feed export (FeedExporter.item_scraped)": (r"FeedExporter\.item_scraped$", "scrapy/"),
-    "project downloader middlewares": (r"", "galamedia/downloader/"),
-    "run report and outcomes (report.py, outcomes.py)": (r"", "galamedia/report"),
+    "accounting (galamedia/accounting/)": (r"", "galamedia/accounting/"),
+    "report and progress (galamedia/monitoring/)": (r"", "galamedia/monitoring/"),
+    "Scrapy's per-response item tasks (_parallel_asyncio)": (r"^_parallel_asyncio$", "scrapy/"),
     "logging": (r"^Logger\.", "logging/"),
 }
+OWN_CATEGORIES = frozenset({"    lxml tree freed (own frame of the callback)"})
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*?):(?P<line>\d+)\)$")
 
 
@@ -47,61 +58,99 @@ def _parsed_frames(stack: str) -> list[tuple[str, str]]:
     return frames
 
 
-@contextmanager
-def _timed_selectors() -> Iterator[dict[str, list[float]]]:
-    """Time every parsel query, by its CSS or XPath text (CSS queries include their XPath)."""
-    costs: dict[str, list[float]] = defaultdict(list)
-    original_css, original_xpath = parsel.Selector.css, parsel.Selector.xpath
-    depth = [0]
+# The stages of page → item, each timed exclusive of the others it calls (a stage that first
+# needs the tree pays nothing for it: the tree is its own stage). (owner, attribute, label)
+STAGES: tuple[tuple[Any, str, str], ...] = (
+    (TextResponse, "text", "response text (decode)"),
+    (article, "parse_html", "HTML → lxml tree (pages/dom.parse_html)"),
+    (dom.Document, "__init__", "class index (pages/dom.Document)"),
+    (dom, "_texts_with", "footer and update text pass (pages/dom)"),
+    (article, "extract_body", "body walk (pages/body.extract_body)"),
+    (article.ArticlePage, "_body_container", "field: body container"),
+    (article.ArticlePage, "_jsonld_nodes", "field: JSON-LD"),
+    (article.ArticlePage, "_title", "field: title"),
+    (article.ArticlePage, "_published", "field: published_at"),
+    (article.ArticlePage, "_updated", "field: updated_at"),
+    (article.ArticlePage, "_author", "field: author"),
+    (article.ArticlePage, "_footer", "field: editor and source (footer lines)"),
+    (article.ArticlePage, "_category", "field: category"),
+    (article.ArticlePage, "_tags", "field: tags"),
+    (article.ArticlePage, "_photo", "field: lead photo block"),
+    (article.ArticlePage, "_image_url", "field: image_url"),
+    (article.ArticlePage, "_caption", "field: image_caption, image_credit"),
+    (article.ArticlePage, "_page_numbers", "field: page_count"),
+    (article.ArticlePage, "_article_url", "URL rules"),
+    (article, "chrome_reason", "chrome check"),
+    (article, "build_article", "build_article (fields → item)"),
+)
 
-    def timed(kind: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(self: parsel.Selector, query: str, *args: Any, **kwargs: Any) -> Any:
-            depth[0] += 1
-            start = time.perf_counter()
+
+@contextmanager
+def _timed_stages() -> Iterator[dict[str, float]]:
+    """Wrap every stage with a timer that excludes the time of the stages it calls."""
+    own: dict[str, float] = defaultdict(float)
+    nested: list[float] = []  # per open stage: the time its nested stages took
+    originals: list[tuple[Any, str, Any]] = []
+
+    def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            nested.append(0.0)
+            start = time.process_time()
             try:
-                return original(self, query, *args, **kwargs)
+                return function(*args, **kwargs)
             finally:
-                depth[0] -= 1
-                if depth[0] == 0:
-                    costs[f"{kind} {query}"].append(time.perf_counter() - start)
+                spent = time.process_time() - start
+                own[label] += spent - nested.pop()
+                if nested:
+                    nested[-1] += spent
 
         return wrapper
 
-    parsel.Selector.css = timed("css", original_css)  # type: ignore[method-assign]
-    parsel.Selector.xpath = timed("xpath", original_xpath)  # type: ignore[method-assign]
+    for owner, name, label in STAGES:
+        original = vars(owner)[name]
+        originals.append((owner, name, original))
+        replacement: Any
+        if isinstance(original, cached_property):
+            replacement = cached_property(timed(label, original.func))
+            replacement.__set_name__(owner, name)
+        elif isinstance(original, property):
+            replacement = property(timed(label, original.fget))  # type: ignore[arg-type]
+        else:
+            replacement = timed(label, original)
+        setattr(owner, name, replacement)
     try:
-        yield costs
+        yield own
     finally:
-        parsel.Selector.css = original_css  # type: ignore[method-assign]
-        parsel.Selector.xpath = original_xpath  # type: ignore[method-assign]
+        for owner, name, original in originals:
+            setattr(owner, name, original)
 
 
-def selector_costs(pages: list[CorpusPage], top: int = 12) -> dict[str, Any]:
-    """What each selector query of `ArticlePage` costs per page (µs), and all of them together."""
+def stage_costs(pages: list[CorpusPage], repeats: int = 3) -> dict[str, Any]:
+    """CPU µs per page of each stage of page → item, the smallest over `repeats` passes; the
+    timers' own cost lands in "everything else"."""
     for page in pages[:5]:
         ours(page)
-    start = time.perf_counter()
-    for page in pages:
-        ours(page)
-    plain = (time.perf_counter() - start) / len(pages)
-    with _timed_selectors() as costs:
+    best: dict[str, float] = {}
+    plain = []
+    for _ in range(repeats):
+        start = time.process_time()
         for page in pages:
             ours(page)
-    rows = sorted(costs.items(), key=lambda pair: -sum(pair[1]))
-    total = sum(sum(times) for times in costs.values()) / len(pages)
+        plain.append(time.process_time() - start)
+        with _timed_stages() as own:
+            start = time.process_time()
+            for page in pages:
+                ours(page)
+            total = time.process_time() - start
+        own["(everything else)"] = total - sum(own.values())
+        for label, spent in own.items():
+            best[label] = min(best.get(label, spent), spent)
     return {
         "pages": len(pages),
-        "ours_us_per_page": round(plain * 1e6, 1),
-        "queries_per_page": round(sum(len(times) for times in costs.values()) / len(pages), 1),
-        "all_queries_us_per_page": round(total * 1e6, 1),
-        "top": [
-            {
-                "query": query[:110],
-                "calls_per_page": round(len(times) / len(pages), 2),
-                "us_per_page": round(sum(times) / len(pages) * 1e6, 1),
-                "us_per_call": round(sum(times) / len(times) * 1e6, 1),
-            }
-            for query, times in rows[:top]
+        "ours_us_per_page": round(min(plain) / len(pages) * 1e6, 1),
+        "stages": [
+            {"stage": label, "us_per_page": round(spent / len(pages) * 1e6, 1)}
+            for label, spent in sorted(best.items(), key=lambda pair: -pair[1])
         ],
     }
 
@@ -168,7 +217,8 @@ def _aggregate(raw: str, top: int) -> dict[str, Any]:
             inclusive[key] += count
         own[frames[-1]] += count
         for name, (pattern, prefix) in patterns.items():
-            if any(file.startswith(prefix) and pattern.search(fn) for fn, file in frames):
+            candidates = frames[-1:] if name in OWN_CATEGORIES else frames
+            if any(file.startswith(prefix) and pattern.search(fn) for fn, file in candidates):
                 categories[name] += count
     if not total:
         return {"error": "no samples"}

@@ -125,7 +125,7 @@ def _main(options: argparse.Namespace, snapshot: Path) -> int:
             articles=articles, repeats=2 if quick else 3, large=large or None, large_floor=True
         )
     results["targets"] = targets(results)
-    if options.profile or (not options.no_profile and not quick and _missed(results)):
+    if options.profile or (not options.no_profile and not quick):
         _say("profiling …")
         results["profile"] = _profile(results, quick=quick)
     results["machine"]["load_average_at_end"] = machine.load_average()
@@ -155,7 +155,7 @@ def _missed(results: dict[str, Any]) -> bool:
 def _profile(results: dict[str, Any], *, quick: bool) -> dict[str, Any]:
     pages = extraction.generated_pages(20 if quick else 60)
     profile: dict[str, Any] = {
-        "selectors": profiling.selector_costs(pages),
+        "stages": profiling.stage_costs(pages),
         "cprofile_page_to_item": profiling.cprofile_extraction(pages),
     }
     if "crawl" in results:
