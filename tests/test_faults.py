@@ -74,14 +74,15 @@ def test_after_429_the_whole_site_slows_down(site: TestSite, pauses: list[float]
     assert pauses == [1.0]  # the retry itself waited what the server asked
     assert site.requests[-4:] == [path, f"{path}?page=all", f"{path}?page=2", f"{path}?page=3"]
     # The site's download delay each request went out with: 0 (DOWNLOAD_DELAY) up to the 429,
-    # which raised it to the 1 s asked; each good response since takes 10 % off, no more.
+    # which raised it to the 1 s asked; each good response since halves it
+    # (SITE_DELAY_RECOVERY), no more.
     first = [download.path for download in result.downloads].index(path)
     before, after = result.downloads[: first + 1], result.downloads[first + 1 :]
     assert {download.slot for download in result.downloads} == {"127.0.0.1"}  # one site
     assert [download.delay for download in before] == [0.0] * len(before)
     assert [download.path for download in after] == site.requests[-4:]
     for good_responses, download in enumerate(after):
-        assert download.delay >= round(1.0 * 0.9**good_responses, 6), download
+        assert download.delay >= round(1.0 * 0.5**good_responses, 6), download
 
 
 @pytest_twisted.inlineCallbacks

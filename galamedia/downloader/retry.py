@@ -154,7 +154,7 @@ class BackoffRetryMiddleware:
         # AutoThrottle, when on, has already set this response's delay: keep the higher one.
         floor = slot.delay if self.autothrottle else self._base_delays[key]
         # Over when back at the usual delay, or negligible: a bounded number of good responses
-        # (about 45 from the 120 s cap at 0.9 each), even when the usual delay is 0.
+        # (12 from the 120 s cap at 0.5 each), even when the usual delay is 0.
         if penalty <= max(self._base_delays[key], MIN_PENALTY):
             del self._penalties[key]
             slot.delay = floor

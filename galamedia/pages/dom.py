@@ -94,7 +94,8 @@ def compile_query(query: str) -> _Query:
     attribute = pseudo["attribute"] if pseudo else None
     is_text = bool(pseudo) and attribute is None
     first, _, rest = selector.strip().partition(" ")
-    indexable = "," not in selector
+    # A union, or a first step followed by a combinator (`div > p`), goes to the whole XPath.
+    indexable = "," not in selector and not rest.lstrip().startswith((">", "+", "~"))
     if indexable and (step := _CLASS_STEP.fullmatch(first)):
         names = step["classes"].split(".")[1:]
         return _Query(
@@ -255,10 +256,6 @@ def _any_of(words: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
 def select_in(scope: Element, query: str) -> list[Element]:
     """The elements `query` finds in `scope` (itself included), as parsel's `scope.css()`."""
     return _elements(compile_query(query).whole(scope))
-
-
-def values_in(scope: Element, query: str) -> list[str]:
-    return [str(value) for value in _list(compile_query(query).whole(scope))]
 
 
 def evaluate(scope: Element, xpath: str) -> Any:
