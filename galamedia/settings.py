@@ -30,6 +30,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 # Article pages are ~150 KiB; anything past 10 MiB is not an article.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+# A sitemap may hold 50,000 URLs and 50 MB uncompressed (sitemaps.org): at Galamedia's URL length
+# a full one is ~10 MiB, at the page limit above, and one past it would fail the run.
+SITEMAP_MAXSIZE = 50 * 1024 * 1024
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     # The site is Indonesian; ask for it rather than risk a translated variant.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -163,3 +164,31 @@ def test_a_source_that_is_not_there_fails_the_run(
     assert result.items == []
     assert result.stat("articles/listing_failed") == 1
     assert result.stat("run/verdict") == "failed"
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize(("sitemap_maxsize", "read"), [(None, True), (500_000, False)])
+def test_a_sitemap_larger_than_a_page_may_be_is_read(
+    standard: TestSite, sitemap_maxsize: int | None, read: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A full sitemap (50,000 URLs) is ~10 MiB, past DOWNLOAD_MAXSIZE: sitemaps have their own
+    # limit, SITEMAP_MAXSIZE (50 MiB, the protocol's), and a sitemap past that is too large.
+    path = "/sitemap-2023-02.xml"
+    route = standard.routes[path]
+    assert isinstance(route, Route)
+    padding = b"<!--" + b" " * 600_000 + b"-->"
+    standard.routes[path] = replace(
+        route, body=route.body.replace(b"<urlset", padding + b"<urlset", 1)
+    )
+    settings = {"DOWNLOAD_MAXSIZE": 400_000}  # above the article pages, below the sitemap
+    if sitemap_maxsize is not None:
+        settings["SITEMAP_MAXSIZE"] = sitemap_maxsize
+    result = yield crawl(settings, base_url=standard.origin, source="sitemap", **WINDOW)
+    assert path in standard.requests
+    if read:
+        assert sorted(ids(result)) == sorted(in_window(standard))
+        assert result.stat("run/verdict") == "ok"
+    else:
+        assert result.stat("run/verdict") != "ok"
+        assert result.stat("articles/listing_failed") == 1
+        assert f"sitemap {standard.url(path)} unreadable (too_large" in caplog.text

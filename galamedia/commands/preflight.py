@@ -53,6 +53,7 @@ RULES = (
     Rule("CONCURRENT_REQUESTS_PER_DOMAIN", int, 1),
     Rule("DOWNLOAD_TIMEOUT", float, 0, above_minimum=True),
     Rule("DOWNLOAD_MAXSIZE", int, 0),
+    Rule("SITEMAP_MAXSIZE", int, 0),
     Rule("AUTOTHROTTLE_START_DELAY", float, 0),
     Rule("AUTOTHROTTLE_MAX_DELAY", float, 0),
     Rule("AUTOTHROTTLE_TARGET_CONCURRENCY", float, 0, above_minimum=True),

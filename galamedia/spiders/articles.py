@@ -66,6 +66,13 @@ REQUESTS: Mapping[str, RequestKind] = {
     "all_pages": RequestKind("parse_all_pages", "all_pages_failed", ARTICLE_META),
     "next_page": RequestKind("parse_next_page", "next_page_failed", ARTICLE_META),
 }
+# What a listing request is called in the log.
+LISTING_NAMES = {
+    "listing": "index page",
+    "sitemap": "sitemap",
+    "feed": "feed",
+    "robots": "robots.txt",
+}
 # The request that opens each kind of source.
 _FIRST_REQUEST = {"sitemap": "robots", "feed": "feed"}
 
@@ -100,7 +107,7 @@ class ArticlesSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.sitemap_max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        spider.sitemap_max_size = crawler.settings.getint("SITEMAP_MAXSIZE")
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -194,8 +201,9 @@ class ArticlesSpider(Spider):
             self.logger.info("listing %s not requested (%s)", request.url, detail)
             return
         self._count("listing_failed")
+        what = LISTING_NAMES.get(request.meta.get(REQUEST_KIND, ""), "listing")
         self.logger.error(
-            "index page %s unreadable (%s: %s): walk incomplete", request.url, reason, detail
+            "%s %s unreadable (%s: %s): walk incomplete", what, request.url, reason, detail
         )
 
     def _follow(self, response: Response, listing: Listing, *, expected: str) -> Iterator[Request]:
@@ -390,10 +398,14 @@ class ArticlesSpider(Spider):
             url,
             callback=getattr(self, how.callback),
             errback=getattr(self, how.errback),
-            meta={**how.meta, REQUEST_KIND: kind, **(meta or {})},
+            meta={**how.meta, **self._sized(kind), REQUEST_KIND: kind, **(meta or {})},
             cb_kwargs=cb_kwargs,
             dont_filter=dont_filter,
         )
+
+    def _sized(self, kind: str) -> Mapping[str, Any]:
+        """A sitemap's own size limit, above the pages' (`SITEMAP_MAXSIZE`)."""
+        return {"download_maxsize": self.sitemap_max_size} if kind == "sitemap" else {}
 
     def _record(self, url: str, reason: str, detail: str) -> None:
         record(self.crawler, url, reason, detail)
