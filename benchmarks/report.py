@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks import scale
 from benchmarks.extraction import MEASURES
 
 CRAWL_CPU_RATIO = 1.5
@@ -46,19 +47,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 ratio <= CRAWL_CPU_RATIO,
             )
         )
-        if large := crawl.get("large"):
-            growth = (
-                large["crawl"]["max_rss_mib"] - crawl["by_kind"]["crawl"]["max_rss_mib"]["median"]
+    if grown := results.get("scale", {}).get("growth", {}).get("runs"):
+        small, large = grown[-2], grown[-1]
+        growth = large["max_rss_mib"] - small["max_rss_mib"]
+        found.append(
+            _target(
+                f"RSS growth {small['articles']:,} → {large['articles']:,} articles",
+                f"≤ {RSS_GROWTH_MIB:g} MiB",
+                f"{growth:+.1f} MiB ({small['max_rss_mib']} → {large['max_rss_mib']} MiB)",
+                growth <= RSS_GROWTH_MIB,
             )
-            found.append(
-                _target(
-                    f"RSS growth {crawl['articles']:,} → {large['articles']:,} articles",
-                    f"≤ {RSS_GROWTH_MIB:g} MiB",
-                    f"{growth:+.1f} MiB ({crawl['by_kind']['crawl']['max_rss_mib']['median']} → "
-                    f"{large['crawl']['max_rss_mib']} MiB)",
-                    growth <= RSS_GROWTH_MIB,
-                )
-            )
+        )
     if extraction := results.get("extraction"):
         ours = extraction["timing"]["ours"]["cpu_ms_per_page"]["median"]
         floors = extraction["floors"]
@@ -194,6 +193,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += _dates(results["dates"])
     if "crawl" in results:
         lines += _crawl(results["crawl"])
+    if "scale" in results:
+        lines += ["", scale.markdown(results["scale"]).rstrip("\n")]
     if "profile" in results:
         crawl_ms = results.get("crawl", {}).get("by_kind", {}).get("crawl", {})
         lines += _profile(results["profile"], crawl_ms.get("cpu_ms_per_article"))

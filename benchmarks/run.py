@@ -19,11 +19,11 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from benchmarks import crawlbench, datebench, extraction, machine, profiling
+from benchmarks import crawlbench, datebench, extraction, machine, profiling, scale
 from benchmarks.report import markdown, targets
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("extraction", "dates", "crawl")
+SECTIONS = ("extraction", "dates", "crawl", "scale")
 NEWS_PLEASE_SKIPPED = (
     "not measured: news-please 1.6.16 does not install cleanly into the project's venv. "
     "pip would downgrade cssselect 1.6.0 → 1.3.0 (readability-lxml 0.9 pins <1.4; parsel and "
@@ -37,11 +37,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small corpora, 1,000-article crawl")
     parser.add_argument(
-        "--only", default=",".join(SECTIONS), help="comma-separated: extraction,dates,crawl"
+        "--only", default=",".join(SECTIONS), help=f"comma-separated: {','.join(SECTIONS)}"
     )
     parser.add_argument("--articles", type=int, help="articles in the crawl (default 5000)")
     parser.add_argument(
-        "--large", type=int, help="articles in the RSS-growth crawl (default 20000; 0: none)"
+        "--large",
+        type=int,
+        help="articles in an extra crawl beside the crawl section (default 0: the scale section"
+        " measures 1,000 to 20,000)",
     )
     profile = parser.add_mutually_exclusive_group()
     profile.add_argument("--profile", action="store_true", help="always profile")
@@ -119,11 +122,14 @@ def _main(options: argparse.Namespace, snapshot: Path) -> int:
         results["dates"] = datebench.run(visible=60 if quick else 200, repeats=3 if quick else 5)
     if "crawl" in only:
         articles = options.articles or (1000 if quick else 5000)
-        large = options.large if options.large is not None else (0 if quick else 20000)
+        large = options.large or 0
         _say(f"crawl: {articles} articles, crawl vs floors; then {large or 'no'} large run …")
         results["crawl"] = crawlbench.run(
             articles=articles, repeats=2 if quick else 3, large=large or None, large_floor=True
         )
+    if "scale" in only:
+        _say("scale: 1,000 to 20,000 articles, a rerun over a state, a 100,000-URL sitemap …")
+        results["scale"] = scale.run(quick=quick)
     results["targets"] = targets(results)
     if options.profile or (not options.no_profile and not quick):
         _say("profiling …")

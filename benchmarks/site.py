@@ -7,6 +7,7 @@ into it at request time, which costs microseconds, so the server keeps up with t
 the template's paging quirks; every article is inside the crawl window.
 
 The server speaks HTTP/1.1 with keep-alive (as a real site does), one thread per connection.
+`SitemapSite` serves the same with sitemaps too (`benchmarks/scale.py`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from typing import Self
 
 from benchmarks.pages import DateForm, Identity, Writer, choose_date_form, render
 from galamedia.rules.dates import WIB
-from tests.testsite import PER_PAGE, ROBOTS_TXT, IndexEntry, render_index
+from tests.testsite import (
+    PER_PAGE,
+    ROBOTS_TXT,
+    IndexEntry,
+    render_index,
+    render_sitemap_index,
+    render_urlset,
+)
 
 TEMPLATES = 48
 FIRST = datetime(2023, 1, 1, tzinfo=WIB)
@@ -185,3 +193,49 @@ class BenchSite:
                 """Quiet: a log line per request would cost more than the answer."""
 
         return Handler
+
+
+# Sitemaps, for `benchmarks/scale.py` ---------------------------------------------------------
+
+SITEMAP_CHILD_URLS = 50_000
+"""The sitemap protocol's limit per file: a larger sitemap is an index of child sitemaps."""
+
+
+class SitemapSite(BenchSite):
+    """A `BenchSite` that also serves its articles as sitemaps, named in its robots.txt.
+
+    `/sitemap.xml` is an index of child sitemaps of at most `SITEMAP_CHILD_URLS` article URLs
+    each, newest first, every entry with its `lastmod` (the publication time). The children
+    carry no `lastmod` and no date in their names, so a crawl cannot skip one: it reads and
+    filters every entry.
+    """
+
+    def __init__(self, articles: int, *, seed: int = 7) -> None:
+        super().__init__(articles, seed=seed)
+        entries = [
+            IndexEntry(article.path, article.title, article.published_at)
+            for article in reversed(self.articles)
+        ]
+        self._sitemaps = {
+            f"/sitemap-posts-{number}.xml": render_urlset(
+                entries[start : start + SITEMAP_CHILD_URLS], self.origin
+            )
+            for number, start in enumerate(range(0, len(entries), SITEMAP_CHILD_URLS), start=1)
+        }
+        children: list[tuple[str, datetime | None]] = [(path, None) for path in self._sitemaps]
+        self._sitemaps["/sitemap.xml"] = render_sitemap_index(children, self.origin)
+        self._robots = ROBOTS_TXT + f"Sitemap: {self.origin}/sitemap.xml\n".encode()
+
+    def sitemap_paths(self) -> list[str]:
+        """The index first, then its children."""
+        return ["/sitemap.xml", *(path for path in self._sitemaps if path != "/sitemap.xml")]
+
+    def sitemap_bytes(self) -> int:
+        return sum(len(body) for body in self._sitemaps.values())
+
+    def answer(self, path: str) -> tuple[int, str, bytes]:
+        if (sitemap := self._sitemaps.get(path)) is not None:
+            return 200, "application/xml", sitemap
+        if path == "/robots.txt":
+            return 200, "text/plain", self._robots
+        return super().answer(path)
