@@ -17,7 +17,8 @@ class Article:
     """The digits after `pr-`, as a string: ids may start with `0`."""
 
     site: str
-    """The host the article was crawled from, e.g. `galamedia.pikiran-rakyat.com`."""
+    """The host the article was crawled from, e.g. `galamedia.pikiran-rakyat.com`, with its
+    port when it has one other than the scheme's (a local copy: `127.0.0.1:8001`)."""
 
     title: str | None
     """The headline."""
@@ -110,7 +111,8 @@ class Removal:
     """The digits after `pr-`, as a string: the article's key with `site`."""
 
     site: str
-    """The host the article was crawled from, e.g. `galamedia.pikiran-rakyat.com`."""
+    """The host the article was crawled from, e.g. `galamedia.pikiran-rakyat.com`, with its
+    port when it has one other than the scheme's (a local copy: `127.0.0.1:8001`)."""
 
     removed_at: str
     """When the crawler found it gone: ISO 8601 in UTC (`2026-11-28T06:11:03+00:00`)."""

@@ -259,7 +259,7 @@ class DriftedArticle:
         return {
             "url": origin + self.path,
             "article_id": self.article_id,
-            "site": urlsplit(origin).hostname,
+            "site": urlsplit(origin).netloc,  # a local copy: host and port
             "title": self.title,
             "published_at": self.published_at.isoformat(),
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,

@@ -17,7 +17,7 @@ def expected_on(site: TestSite, name: str) -> dict[str, Any]:
     """The stored expectation, moved to the local site's origin."""
     expected = dict(site.cases[name].spec["expected"])
     expected["url"] = site.case_url(name)
-    expected["site"] = "127.0.0.1"
+    expected["site"] = site.origin.removeprefix("http://")  # a local copy: host and port
     return expected
 
 

@@ -39,12 +39,14 @@ REASONS = {
 
 def written(items: list[Any], origin: str) -> list[dict[str, Any]]:
     """The items as written, in article order, without `crawled_at`, the origin they were
-    crawled from named `{origin}` (the proxy and the site it fronts have their own ports)."""
+    crawled from named `{origin}` and its site (host and port) `{site}` (the proxy and the site
+    it fronts have their own ports)."""
     rows = []
     for item in sorted(items, key=lambda item: item.article_id):
         fields = asdict(item)
         fields.pop("crawled_at")
-        rows.append(json.loads(json.dumps(fields).replace(origin, "{origin}")))
+        text = json.dumps(fields).replace(origin, "{origin}")
+        rows.append(json.loads(text.replace(origin.removeprefix("http://"), "{site}")))
     return rows
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from galamedia.incremental.store import StateStore
+from galamedia.incremental.sqlite import SqliteStateStore
 from tests.helpers import ROOT, SCRAPY, SINCE, UNTIL, in_window, setting_options
 from tests.testsite import Route, TestSite, render_article, synthetic
 
@@ -124,7 +124,7 @@ def test_a_run_whose_export_failed_is_delivered_again(standard: TestSite, tmp_pa
 
 def test_a_second_run_on_the_same_state_is_refused(standard: TestSite, tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
-    holder = StateStore(state)  # another run in progress
+    holder = SqliteStateStore(state)  # another run in progress
     try:
         refused = run(standard, tmp_path / "out.jsonl", state, f"since={SINCE}", f"until={UNTIL}")
     finally:
@@ -144,7 +144,7 @@ def test_the_canary_warns_when_a_field_suddenly_goes_missing(
         "rates": {"listed_per_day": 1.5, "failed_ratio": 0.08},
         "coverage": {"items": 29, "author": 1.0, "image_url": 0.9, "published_at": 1.0},
     }
-    history = StateStore(state)
+    history = SqliteStateStore(state)
     for _ in range(3):
         history.finish_run(
             history.begin_run(started_at=datetime.now(UTC)), report=usual, exit_status=0

@@ -91,11 +91,14 @@ def test_article_id_is_a_string_with_its_leading_zero() -> None:
     [
         (f"{ORIGIN}/jabar/pr-12345678/x", "galamedia.pikiran-rakyat.com"),
         ("HTTPS://PRFMNEWS.Pikiran-Rakyat.com/jabar/pr-12345678/x", "prfmnews.pikiran-rakyat.com"),
-        # a local copy: the host without its port, as items give it
-        ("http://127.0.0.1:8080/jabar/pr-12345678/x", "127.0.0.1"),
+        # a local copy: the host and its port, so local sites stand for different real ones
+        ("http://127.0.0.1:8080/jabar/pr-12345678/x", "127.0.0.1:8080"),
+        # a port given that is the scheme's default is no part of the site
+        (f"{ORIGIN}:443/jabar/pr-12345678/x", "galamedia.pikiran-rakyat.com"),
+        ("http://127.0.0.1:80/jabar/pr-12345678/x", "127.0.0.1"),
     ],
 )
-def test_an_articles_site_is_its_host(url: str, site: str) -> None:
+def test_an_articles_site_is_its_host_and_any_other_port(url: str, site: str) -> None:
     article = parse_article_url(url)
     assert article is not None
     assert article.site == site

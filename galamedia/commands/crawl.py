@@ -49,9 +49,10 @@ class Command(ScrapyCrawlCommand):
         loader = get_spider_loader(self.settings)
         try:
             spider_class = loader.load(args[0])
+            sites: tuple[str, ...] = ()
             if issubclass(spider_class, ChecksArguments):
-                spider_class.check_arguments(opts.spargs)
-            preflight.check_all(self.settings)
+                sites = spider_class.check_arguments(opts.spargs).sites
+            preflight.check_all(self.settings, sites)
             for line in preflight.advice(self.settings):
                 sys.stderr.write(f"warning: {line}\n")
         except KeyError:

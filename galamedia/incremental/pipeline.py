@@ -1,4 +1,4 @@
-"""New-or-changed delivery: with `STATE_PATH`, each run emits only what is new or changed."""
+"""New-or-changed delivery: with the state on, each run emits only what is new or changed."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class IncrementalPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         state = crawler.get_extension(IncrementalState)
-        if state is None:  # no STATE_PATH
+        if state is None:  # neither STATE_PATH nor STATE_URL
             raise NotConfigured
         pipeline = cls(crawler, state)
         crawler.signals.connect(pipeline.feed_published, signal=feed_published)

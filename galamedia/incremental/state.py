@@ -11,9 +11,11 @@ from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.settings import BaseSettings
 
-from galamedia.incremental.store import KnownArticle, StateStore
+from galamedia.incremental.sqlite import SqliteStateStore
+from galamedia.incremental.store import KnownArticle, StateBusyError, StateStore
 from galamedia.rules.arguments import CrawlArguments, Window
 from galamedia.rules.dates import WIB
 from galamedia.rules.urls import parse_article_url
@@ -21,29 +23,46 @@ from galamedia.rules.urls import parse_article_url
 logger = logging.getLogger(__name__)
 
 
-class IncrementalState:
-    """The run's view of `STATE_PATH`; off (`NotConfigured`) without it.
+BOTH_STORES = "give STATE_PATH (a SQLite file) or STATE_URL (a PostgreSQL database), not both"
 
-    The store is opened and locked when the crawl is set up, so a second run on the same file
-    fails before anything is fetched, and closed when the engine stops. Everything else asks
-    it through the crawler (`crawler.get_extension(IncrementalState)`): the spider for the
-    window, what to skip and what was exported, the pipeline for revisions, the report to
-    record the run.
+
+def open_store(settings: BaseSettings) -> StateStore | None:
+    """The store the settings name: `STATE_PATH`, a SQLite file; `STATE_URL`, a PostgreSQL
+    database; None without either."""
+    path, url = settings.get("STATE_PATH"), settings.get("STATE_URL")
+    if path and url:
+        raise ValueError(BOTH_STORES)
+    if url:
+        # imported only for it: psycopg is optional (the `dist` extra)
+        from galamedia.incremental.postgres import PostgresStateStore  # noqa: PLC0415
+
+        return PostgresStateStore(str(url))
+    return SqliteStateStore(Path(path)) if path else None
+
+
+class IncrementalState:
+    """The run's view of `STATE_PATH` or `STATE_URL`; off (`NotConfigured`) without them.
+
+    The store is opened when the crawl is set up (a SQLite file locked then, so a second run
+    on the same file fails before anything is fetched), its sites claimed as the spider
+    starts (a PostgreSQL state locks each site then), and closed when the engine stops.
+    Everything else asks it through the crawler (`crawler.get_extension(IncrementalState)`):
+    the spider for the window, what to skip and what was exported, the pipeline for
+    revisions, the report to record the run.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        path = settings.get("STATE_PATH")
-        if not path:
+        store = open_store(settings)
+        if store is None:
             raise NotConfigured
-        self.path = str(path)
+        self.store = store
         self.overlap = timedelta(hours=settings.getfloat("STATE_OVERLAP_HOURS"))
         self.refresh = timedelta(hours=settings.getfloat("REFRESH_HOURS"))
-        self.store = StateStore(Path(path))
         self.run_id = self.store.begin_run(started_at=datetime.now(UTC))
         self.refresh_from = datetime.now(UTC) - self.refresh
         """Exported articles published before this are not fetched again."""
-        logger.info("incremental state: %s (run %d)", path, self.run_id)
+        logger.info("incremental state: %s (run %d)", store.location, self.run_id)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -54,7 +73,16 @@ class IncrementalState:
     def settle(self, arguments: CrawlArguments, *, explicit_since: bool) -> CrawlArguments:
         """The arguments this run carries out: without an explicit `since`, the window starts
         at the last successful run's start less `STATE_OVERLAP_HOURS`, so a cron line needs no
-        dates. Also fixes how far back exported articles are refreshed."""
+        dates. Also fixes how far back exported articles are refreshed.
+
+        Claims the crawl's sites first: a crawl whose site another run holds closes
+        (`state_busy`) before any request. (`scrapy crawl` refuses it earlier, in one line;
+        this is for a run that took the site in between.)"""
+        try:
+            self.store.claim(arguments.sites)
+        except StateBusyError as error:
+            logger.error("%s", error)
+            raise CloseSpider("state_busy") from None
         window = arguments.window
         if window is not None and not explicit_since:
             last = self.store.last_successful_start()
@@ -111,5 +139,5 @@ class IncrementalState:
         settled = stats.get("articles/not_written/already_exported", 0)
         return (
             f"{unchanged} already exported, unchanged; {settled} exported earlier, not fetched"
-            f" again; state: {self.path}"
+            f" again; state: {self.store.location}"
         )

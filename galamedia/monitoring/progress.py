@@ -7,7 +7,6 @@ import time
 from collections import Counter
 from datetime import datetime
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy import Spider, signals
@@ -17,7 +16,7 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
 from galamedia.accounting.outcomes import is_failure
-from galamedia.rules.urls import parse_article_url
+from galamedia.rules.urls import parse_article_url, site_of
 from galamedia.signals import article_listed, listing_read, not_written
 
 logger = logging.getLogger(__name__)
@@ -67,10 +66,10 @@ class Progress:
         self.log()
 
     def listing_read(self, url: str) -> None:
-        self.listing_pages[_host(url)] += 1
+        self.listing_pages[_site(url)] += 1
 
     def article_listed(self, url: str, listed_at: datetime | None) -> None:
-        host = _host(url)
+        host = _site(url)
         if listed_at is not None and (host not in self.reached or listed_at < self.reached[host]):
             self.reached[host] = listed_at
 
@@ -79,11 +78,11 @@ class Progress:
 
     def url_not_written(self, url: str, reason: str, detail: str) -> None:
         if is_failure(reason):
-            self.failures[_host(url)] += 1
+            self.failures[_site(url)] += 1
 
     def response_received(self, response: Any, request: Any, spider: Spider) -> None:
         if parse_article_url(response.url) is not None:
-            self.articles[_host(response.url)] += 1
+            self.articles[_site(response.url)] += 1
 
     def log(self) -> None:
         minutes = max((time.monotonic() - self.started) / 60, 1e-9)
@@ -103,5 +102,6 @@ class Progress:
             )
 
 
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or ""
+def _site(url: str) -> str:
+    """The site a URL is counted under: the `site` of its items (a local copy's has its port)."""
+    return site_of(url)

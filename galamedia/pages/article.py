@@ -775,7 +775,7 @@ def build_article(
     article = Article(
         url=first.url.canonical,
         article_id=first.url.article_id,
-        site=first.url.origin.split("://", 1)[1].split(":", 1)[0],
+        site=first.url.site,
         title=first_of("title"),
         published_at=to_iso(published.published_at) if published.published_at else None,
         published_at_raw=published.published_at_raw if published.published_at else None,

@@ -33,8 +33,8 @@ class ArticleUrl:
 
     @property
     def site(self) -> str:
-        """The host without its port, the `site` of the article's items."""
-        return urlsplit(self.origin).hostname or ""
+        """The `site` of the article's items and its key in the state (`site_of`)."""
+        return site_of(self.origin)
 
     @property
     def canonical(self) -> str:
@@ -140,3 +140,10 @@ def origin_of(url: str) -> str:
         port = None
     shown = f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else ""
     return f"{scheme}://{(parts.hostname or '').lower()}{shown}"
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to: its host, with the port when one is given that is not the
+    scheme's default. A real site is its host (`galamedia.pikiran-rakyat.com`); local copies
+    on one host are told apart by their ports (`127.0.0.1:8001`)."""
+    return origin_of(url).split("://", 1)[1]
