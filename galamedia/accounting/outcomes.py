@@ -80,6 +80,8 @@ FAILURE_REASONS = frozenset(
         "unparseable",
         "no_body_container",
         "empty_body",
+        # replaying an archive (`-a warc`) that never captured the URL
+        "not_in_archive",
     }
 )
 

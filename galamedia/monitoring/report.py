@@ -29,6 +29,8 @@ from galamedia.signals import crawl_planned, not_written
 
 logger = logging.getLogger(__name__)
 
+_ARCHIVE = "warc/"
+
 
 @dataclass(frozen=True, slots=True)
 class Counts:
@@ -91,10 +93,14 @@ class RunReport:
     """With the state on: how this run departs from the recent ones (the drift canary)."""
     state: str | None = field(default=None)
     """With the state on: what it skipped and why."""
+    archive: dict[str, int] | None = field(default=None)
+    """With `WARC_DIR`: the records, bytes and files written; replaying (`-a warc`): the
+    files, records and responses read, the responses served and the corrupt records
+    skipped."""
 
     def to_json(self) -> dict[str, Any]:
         report = asdict(self)
-        for key in ("drift", "state"):  # only with the incremental state
+        for key in ("drift", "state", "archive"):  # only with the state, or an archive
             if report[key] is None:
                 del report[key]
         return report
@@ -279,6 +285,12 @@ class RunReporter:
                 for name, counts in sorted(self.layers.items())
             },
             not_written=self.not_written,
+            archive={
+                key.removeprefix(_ARCHIVE): int(value)
+                for key, value in stats.items()
+                if key.startswith(_ARCHIVE) and isinstance(value, int)
+            }
+            or None,
         )
 
     def _coverage(self, stats: Mapping[str, Any]) -> dict[str, float | int]:
@@ -318,6 +330,7 @@ def summary(report: RunReport) -> str:
         *([f"  from the template:    {_shares(report.fallbacks)}"] if report.fallbacks else []),
         f"  not written:          {skipped}",
         *([f"  state:                {report.state}"] if report.state else []),
+        *([f"  archive:              {_archive(report.archive)}"] if report.archive else []),
         *(f"  failed because:       {problem}" for problem in report.problems),
     ]
     return "\n".join(lines)
@@ -328,6 +341,22 @@ def _shares(fallbacks: Mapping[str, float]) -> str:
     return ", ".join(
         f"{name} {1 - share:.0%}" + (f" ({share:.0%} from fallbacks)" if share else "")
         for name, share in fallbacks.items()
+    )
+
+
+def _archive(counts: Mapping[str, int]) -> str:
+    """What the run wrote to its WARC files, or read from them."""
+    if "files_read" in counts:
+        corrupt = counts.get("corrupt_records", 0)
+        return (
+            f"{counts.get('responses_served', 0)} responses replayed from"
+            f" {counts['files_read']} WARC files"
+            + (f"; {corrupt} corrupt records skipped" if corrupt else "")
+        )
+    return (
+        f"{counts.get('records_written', 0)} WARC records,"
+        f" {counts.get('bytes_written', 0) / 2**20:.1f} MiB, in"
+        f" {counts.get('files_written', 0)} files"
     )
 
 

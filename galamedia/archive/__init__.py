@@ -1,0 +1,1 @@
+"""Raw pages kept: every response in WARC files, and crawls replayed from them."""
