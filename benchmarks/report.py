@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from benchmarks import scale
+from benchmarks import scale, warc
 from benchmarks.extraction import MEASURES
 
+HERE = Path(__file__).resolve().parent
 CRAWL_CPU_RATIO = 1.5
 PAGE_TO_ITEM_MS = 1.0
 TRAFILATURA_SPEEDUP = 4.0
@@ -129,6 +131,32 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+# Benchmarks that need more than this run sets up (politeness on, Redis and PostgreSQL): each
+# writes its own section with its command, date and commit, included here as it stands.
+# The WARC section is this run's own when it ran it, else the last `python -m benchmarks.warc`'s.
+APART = ("FAULTS.md", "DISTRIBUTED.md")
+
+
+def _measured_apart(*, with_warc: bool) -> list[str]:
+    names = (*APART, "WARC.md") if with_warc else APART
+    sections = [HERE / name for name in names if (HERE / name).exists()]
+    if not sections:
+        return []
+    lines = [
+        "",
+        "## Measured apart",
+        "",
+        "These sections come from their own commands (each names its command, date and code), "
+        "copied from "
+        + ", ".join(f"`benchmarks/{path.name}`" for path in sections)
+        + " when this file was written.",
+    ]
+    for path in sections:
+        text = path.read_text(encoding="utf-8").strip().replace("\n## ", "\n### ")
+        lines += ["", "#" + text if text.startswith("## ") else text]
+    return lines
+
+
 def _verdict(met: bool | None) -> str:
     return {True: "**met**", False: "**missed**", None: "met where measurable (ties)"}[met]
 
@@ -195,9 +223,12 @@ def markdown(results: dict[str, Any]) -> str:
         lines += _crawl(results["crawl"])
     if "scale" in results:
         lines += ["", scale.markdown(results["scale"]).rstrip("\n")]
+    if "warc" in results:
+        lines += ["", warc.markdown(results["warc"]).rstrip("\n")]
     if "profile" in results:
         crawl_ms = results.get("crawl", {}).get("by_kind", {}).get("crawl", {})
         lines += _profile(results["profile"], crawl_ms.get("cpu_ms_per_article"))
+    lines += _measured_apart(with_warc="warc" not in results)
     return "\n".join(lines) + "\n"
 
 

@@ -19,11 +19,11 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from benchmarks import crawlbench, datebench, extraction, machine, profiling, scale
+from benchmarks import crawlbench, datebench, extraction, machine, profiling, scale, warc
 from benchmarks.report import markdown, targets
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("extraction", "dates", "crawl", "scale")
+SECTIONS = ("extraction", "dates", "crawl", "scale", "warc")
 NEWS_PLEASE_SKIPPED = (
     "not measured: news-please 1.6.16 does not install cleanly into the project's venv. "
     "pip would downgrade cssselect 1.6.0 → 1.3.0 (readability-lxml 0.9 pins <1.4; parsel and "
@@ -130,6 +130,9 @@ def _main(options: argparse.Namespace, snapshot: Path) -> int:
     if "scale" in only:
         _say("scale: 1,000 to 20,000 articles, a rerun over a state, a 100,000-URL sitemap …")
         results["scale"] = scale.run(quick=quick)
+    if "warc" in only:
+        _say("warc: a capture, and its replay …")
+        results["warc"] = warc.run(articles=400 if quick else 2000, repeats=2 if quick else 3)
     results["targets"] = targets(results)
     if options.profile or (not options.no_profile and not quick):
         _say("profiling …")

@@ -44,7 +44,7 @@ HTTPCACHE_ENABLED = False
 ITEM_PIPELINES = {
     "galamedia.pipelines.ValidateArticlePipeline": 100,
     "galamedia.pipelines.DeduplicateArticlePipeline": 200,
-    # off unless STATE_PATH is set (galamedia.incremental.state.IncrementalState)
+    # off unless STATE_PATH or STATE_URL is set (galamedia.incremental.state.IncrementalState)
     "galamedia.incremental.pipeline.IncrementalPipeline": 300,
 }
 EXTENSIONS = {
@@ -54,8 +54,10 @@ EXTENSIONS = {
     # Reports the run once the engine stopped (the feeds stored), before the state closes:
     # both on `engine_stopped`, so it comes before the state here.
     "galamedia.monitoring.report.RunReporter": -95,
-    # Opens and locks STATE_PATH as the crawl is set up; off without it.
+    # Opens STATE_PATH (locked) or STATE_URL as the crawl is set up; off without either.
     "galamedia.incremental.state.IncrementalState": -90,
+    # Indexes the WARC files of `-a warc` as the crawl is set up; off without it.
+    "galamedia.archive.replay.ArchiveReplay": -85,
     "galamedia.monitoring.progress.Progress": 510,
 }
 # A progress line per site this often (seconds); 0 turns it off.
@@ -77,6 +79,9 @@ DOWNLOADER_MIDDLEWARES = {
     # a compressed body that cannot be decoded is fetched again, not lost at once
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "galamedia.downloader.compression.RetryingHttpCompressionMiddleware": 590,
+    # WARC_DIR: each download as it arrived (redirects, error statuses, each retry, robots.txt,
+    # the body still content-encoded), so nearest the downloader, after HttpCacheMiddleware
+    "galamedia.archive.capture.WarcCaptureMiddleware": 950,
 }
 
 # Retries: 4 more attempts, waiting ~1, 2, 4, 8 s (±50 %), or what Retry-After asks, up to 2 min.
@@ -104,6 +109,9 @@ SCHEDULER = "galamedia.scheduling.jobdir.JobDirScheduler"
 DUPEFILTER_CLASS = "galamedia.scheduling.dupefilter.AccountingDupeFilter"
 # Scheduled runs: `-s STATE_PATH=state.sqlite` turns the incremental state on (README).
 STATE_PATH = ""
+# … or `-s STATE_URL=postgresql://user@host/db`: the state in PostgreSQL, for crawls on several
+# machines, one crawl of a site at a time (the `dist` extra; README). Not both.
+STATE_URL = ""
 # Without `since`, a run starts where the last successful one started, less this overlap.
 STATE_OVERLAP_HOURS = 2.0
 # Exported articles published this recently (before the window's end) are fetched again for edits.
@@ -120,6 +128,10 @@ DRIFT_FAILURE_JUMP = 0.1
 DRIFT_FALLBACK_RISE = 0.5
 # Where the JSON run report goes; empty: beside the first file feed (`out.jsonl.report.json`).
 RUN_REPORT = ""
+# `-s WARC_DIR=warc` keeps every response, with its request, in WARC files there (README).
+WARC_DIR = ""
+# A WARC file is completed, and the next one started, once it reaches this size.
+WARC_MAX_SIZE = 1024**3
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {"csv": "galamedia.export.exporters.CsvItemExporter"}
 # `-O out.jsonl` replaces the previous file only when the run succeeded (export/storage.py).

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
-from scrapy.crawler import Crawler
+from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.http import HtmlResponse
-from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred, inlineCallbacks
 
 from galamedia import settings
-from galamedia.incremental.store import APPLICATION_ID
+from galamedia.incremental.sqlite import APPLICATION_ID
 from galamedia.rules.dates import WIB
 
 if TYPE_CHECKING:
@@ -233,7 +232,12 @@ def crawl(settings: dict[str, Any] | None = None, **spider_args: Any) -> Deferre
     # imports this module for the stored pages, and needs no spider
     from galamedia.spiders.articles import ArticlesSpider  # noqa: PLC0415
 
-    crawler = get_crawler(ArticlesSpider, project_settings(**(settings or {})))
+    # Built as `scrapy crawl` builds it, not by `get_crawler`, which applies the settings at
+    # once: they are applied once the spider exists, and it may adjust them (`-a warc`).
+    runner = CrawlerRunner(
+        {"TELNETCONSOLE_ENABLED": False, **project_settings(**(settings or {}))}
+    )
+    crawler = runner.create_crawler(ArticlesSpider)
     items: list[Any] = []
     downloads: list[Download] = []
 

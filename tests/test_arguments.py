@@ -126,7 +126,7 @@ def test_article_urls_are_canonical_and_skip_the_window() -> None:
         ),
         (
             {"sinse": "2023-02-01"},
-            "sinse: unknown argument (known: base_url, since, sites, source, until, url)",
+            "sinse: unknown argument (known: base_url, since, sites, source, until, url, warc)",
         ),
     ],
 )

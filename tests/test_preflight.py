@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from galamedia import locks
-from galamedia.incremental.store import SCHEMA_VERSION, StateStore
+from galamedia.incremental.sqlite import SCHEMA_VERSION, SqliteStateStore
 from tests.helpers import ROOT, SCRAPY, old_state_file
 
 ARTICLE = "http://127.0.0.1:9/internasional/pr-016338423/slug"  # never requested
@@ -62,7 +62,7 @@ def test_a_misspelled_spider_is_one_line_naming_the_spiders() -> None:
 
 
 def a_state_file(path: Path) -> Path:
-    StateStore(path).close()
+    SqliteStateStore(path).close()
     return path
 
 
@@ -80,7 +80,7 @@ def newer_schema(path: Path) -> Path:
 
 
 def truncated(path: Path) -> Path:
-    store = StateStore(path)
+    store = SqliteStateStore(path)
     for number in range(2000):  # enough pages that half of the file cuts through them
         store.begin_run(started_at=datetime(2023, 1, 1, number % 24, tzinfo=UTC))
     store.close()
@@ -123,7 +123,7 @@ def test_a_state_file_that_is_not_ours_or_not_whole_is_refused(tmp_path: Path, c
 
 def test_a_state_file_of_the_first_release_is_adopted(tmp_path: Path) -> None:
     path = old_state_file(tmp_path / "state.sqlite", version=0)  # no application id
-    StateStore(path).close()
+    SqliteStateStore(path).close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA application_id").fetchone()[0] == 0x47414C4D
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -131,7 +131,7 @@ def test_a_state_file_of_the_first_release_is_adopted(tmp_path: Path) -> None:
 
 def test_a_state_file_in_use_names_the_other_run(tmp_path: Path) -> None:
     path = a_state_file(tmp_path / "state.sqlite")
-    store = StateStore(path)
+    store = SqliteStateStore(path)
     try:
         refused(crawl("-s", f"STATE_PATH={path}"), f"{path} is in use by another run (pid ")
     finally:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
 from galamedia.export.storage import OutputBusyError, ensure_output_free, local_path
-from galamedia.incremental.store import StateBusyError, StateFileError, check_state_file
-from galamedia.incremental.store import ensure_free as ensure_state_free
+from galamedia.incremental import postgres
+from galamedia.incremental.sqlite import StateFileError, check_state_file
+from galamedia.incremental.sqlite import ensure_free as ensure_state_free
+from galamedia.incremental.state import BOTH_STORES
+from galamedia.incremental.store import StateBusyError
 
 
 class PreflightError(ValueError):
@@ -77,6 +80,7 @@ RULES = (
     Rule("DRIFT_MIN_ITEMS", int, 0),
     Rule("DRIFT_FAILURE_JUMP", float, 0, 1),
     Rule("DRIFT_FALLBACK_RISE", float, 0, 1),
+    Rule("WARC_MAX_SIZE", int, 1),
 )
 
 
@@ -101,7 +105,18 @@ def check_feeds(settings: BaseSettings) -> None:
             raise PreflightError(str(error)) from None
 
 
-def check_state(settings: BaseSettings) -> None:
+def check_state(settings: BaseSettings, sites: Sequence[str] = ()) -> None:
+    """The state can be opened, and no other run holds it (a SQLite file) or one of the
+    crawl's `sites` in it (a PostgreSQL database, reached within a few seconds)."""
+    if settings.get("STATE_PATH") and settings.get("STATE_URL"):
+        raise PreflightError(BOTH_STORES)
+    if url := settings.get("STATE_URL"):
+        try:
+            postgres.check_state_url(str(url), sites)
+        except postgres.StateUrlError as error:
+            raise PreflightError(f"STATE_URL: {error}") from None
+        except StateBusyError as error:  # names the site and the other run already
+            raise PreflightError(str(error)) from None
     if not (configured := settings.get("STATE_PATH")):
         return
     path = Path(configured)
@@ -115,6 +130,15 @@ def check_state(settings: BaseSettings) -> None:
         raise PreflightError(str(error)) from None
 
 
+def check_warc_dir(settings: BaseSettings) -> None:
+    if not (configured := settings.get("WARC_DIR")):
+        return
+    path = Path(configured)
+    if path.exists() and not path.is_dir():
+        raise PreflightError(f"WARC_DIR {path} is a file: give a folder for the WARC files")
+    _check_writable_folder(path, f"WARC_DIR {path}")
+
+
 def check_jobdir(settings: BaseSettings) -> None:
     if not (jobdir := settings.get("JOBDIR")):
         return
@@ -124,17 +148,20 @@ def check_jobdir(settings: BaseSettings) -> None:
     _check_writable_folder(path, f"JOBDIR {path}")
 
 
+STATE_SETTINGS = ("STATE_PATH", "STATE_URL")
+
+
 def advice(settings: BaseSettings) -> list[str]:
     """What is allowed but probably not meant: one line each, printed before the run."""
     found: list[str] = []
-    if settings.get("STATE_PATH"):
+    if state := next((name for name in STATE_SETTINGS if settings.get(name)), None):
         fixed = [
             str(path)
             for uri in settings.getdict("FEEDS")
             if "%(" not in str(uri) and (path := local_path(str(uri))) is not None
         ]
         found.extend(
-            f"STATE_PATH with a fixed feed {path}: each run writes only what is new and"
+            f"{state} with a fixed feed {path}: each run writes only what is new and"
             " replaces the file, so what a consumer has not read yet is lost; give each run its"
             " own file, e.g. -O 'out/articles-%(time)s.jsonl'"
             for path in fixed
@@ -142,12 +169,14 @@ def advice(settings: BaseSettings) -> list[str]:
     return found
 
 
-def check_all(settings: BaseSettings) -> None:
-    """Every check, in the order a user would want to hear of the problems."""
+def check_all(settings: BaseSettings, sites: Sequence[str] = ()) -> None:
+    """Every check, in the order a user would want to hear of the problems; `sites`, those
+    the crawl covers (`CrawlArguments.sites`), for the state's locks."""
     check_settings(settings)
     check_feeds(settings)
-    check_state(settings)
+    check_state(settings, sites)
     check_jobdir(settings)
+    check_warc_dir(settings)
 
 
 def _check_writable_folder(folder: Path, what: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -16,6 +18,7 @@ from galamedia.rules.urls import (
     canonical_article_url,
     is_legacy_article_url,
     origin_of,
+    site_of,
     source_path,
 )
 
@@ -85,6 +88,10 @@ class CrawlArguments:
     sources: tuple[Source, ...] = (Source("index"),)
     """Ways into each site: `index`, `sitemap`, `feed`, `kanal:<slug>`, `tag:<Tag>`."""
 
+    archives: tuple[str, ...] = ()
+    """WARC files whose responses the crawl reads instead of the network (`warc`), in name
+    order; empty for a live crawl."""
+
     @property
     def base_url(self) -> str:
         """The first (usually only) site's origin."""
@@ -101,6 +108,11 @@ class CrawlArguments:
         origins = self.urls or self.origins
         return tuple(dict.fromkeys(urlsplit(url).hostname or "" for url in origins))
 
+    @property
+    def sites(self) -> tuple[str, ...]:
+        """The sites this crawl covers, as items and the state name them (`site_of`)."""
+        return tuple(dict.fromkeys(site_of(origin) for origin in self.allowed_origins))
+
 
 @runtime_checkable
 class ChecksArguments(Protocol):
@@ -111,7 +123,8 @@ class ChecksArguments(Protocol):
     def check_arguments(cls, raw: Mapping[str, str]) -> CrawlArguments: ...
 
 
-NAMES = frozenset({"base_url", "sites", "source", "since", "until", "url"})
+NAMES = frozenset({"base_url", "sites", "source", "since", "until", "url", "warc"})
+ARCHIVE_SUFFIXES = (".warc.gz", ".warc")
 
 
 def known_sites() -> dict[str, str]:
@@ -131,6 +144,7 @@ def parse_arguments(raw: Mapping[str, str], *, now: datetime) -> CrawlArguments:
     origins = _sites(raw["sites"]) if "sites" in raw else (base_url,)
     sources = _sources(raw.get("source", "index"))
     urls = tuple(_article_url(value) for value in raw.get("url", "").split(",") if value.strip())
+    archives = _archives(raw["warc"]) if "warc" in raw else ()
     if "url" in raw and not urls:
         raise ArgumentError("url", "give one or more article URLs, separated by commas")
     if urls:
@@ -140,8 +154,10 @@ def parse_arguments(raw: Mapping[str, str], *, now: datetime) -> CrawlArguments:
             raise ArgumentError("url", "article URLs are fetched as given: drop source/sites")
         if "base_url" in raw and (stray := [u for u in urls if _origin(u, "url") != base_url]):
             raise ArgumentError("url", f"{stray[0]} is not on base_url {base_url}")
-        return CrawlArguments(origins=(base_url,), window=None, urls=urls)
-    return CrawlArguments(origins=origins, window=_window(raw, now=now), sources=sources)
+        return CrawlArguments(origins=(base_url,), window=None, urls=urls, archives=archives)
+    return CrawlArguments(
+        origins=origins, window=_window(raw, now=now), sources=sources, archives=archives
+    )
 
 
 def _sites(value: str) -> tuple[str, ...]:
@@ -230,6 +246,29 @@ def _origin(value: str, name: str = "base_url") -> str:
             name, f"{value!r} is not an origin (no path: {parts.scheme}://{parts.netloc})"
         )
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+
+
+def _archives(value: str) -> tuple[str, ...]:
+    """The WARC files `warc` names: a file, a folder's `*.warc.gz` and `*.warc` files (not
+    the `.open` one a running or killed capture leaves), or a glob; in name order, which is
+    capture order for the crawler's own files."""
+    value = value.strip()
+    path = Path(value).expanduser()
+    if not value:
+        raise ArgumentError("warc", "give a WARC file, a folder of them, or a glob")
+    if any(sign in value for sign in "*?["):
+        found = sorted(name for name in glob.glob(str(path)) if Path(name).is_file())
+        if not found:
+            raise ArgumentError("warc", f"{value} matches no file")
+        return tuple(found)
+    if path.is_dir():
+        found = sorted(str(p) for p in path.iterdir() if p.name.endswith(ARCHIVE_SUFFIXES))
+        if not found:
+            raise ArgumentError("warc", f"{value} holds no WARC file (*.warc.gz, *.warc)")
+        return tuple(found)
+    if not path.is_file():
+        raise ArgumentError("warc", f"{value}: no such file or folder")
+    return (str(path),)
 
 
 def _article_url(value: str) -> str:

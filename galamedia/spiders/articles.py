@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Self
 
 from scrapy import Request, Spider
@@ -20,13 +21,15 @@ from galamedia.accounting.outcomes import (
     failure_reason,
     record,
 )
+from galamedia.archive import replay
+from galamedia.archive.reader import ArchiveError, check_archive
 from galamedia.incremental.state import IncrementalState
 from galamedia.items import Article, Removal
 from galamedia.pages.article import ArticlePage, ArticlePart, build_article, covers, published_at
 from galamedia.pages.listing import Listing, ListingEntry, ListingPage
 from galamedia.pages.rss import parse_feed
 from galamedia.pages.sitemap import parse_sitemap
-from galamedia.rules.arguments import CrawlArguments, Window, parse_arguments
+from galamedia.rules.arguments import ArgumentError, CrawlArguments, Window, parse_arguments
 from galamedia.rules.dates import to_iso
 from galamedia.rules.urls import SITEMAP_PATH, ArticleUrl, page_number, parse_article_url
 from galamedia.signals import article_listed, crawl_planned, listing_read
@@ -102,12 +105,20 @@ class ArticlesSpider(Spider):
         """Parse the `-a` arguments; raises `ArgumentError` (one line) on a bad one."""
         # Schedulers add their own arguments (`_job` from scrapyd): not ours to check.
         ours = {name: value for name, value in raw.items() if not name.startswith("_")}
-        return parse_arguments(ours, now=datetime.now(UTC))
+        arguments = parse_arguments(ours, now=datetime.now(UTC))
+        for path in arguments.archives:
+            try:
+                check_archive(Path(path))
+            except (ArchiveError, OSError) as error:
+                raise ArgumentError("warc", str(error)) from None
+        return arguments
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sitemap_max_size = crawler.settings.getint("SITEMAP_MAXSIZE")
+        if spider.arguments.archives:  # `-a warc`: every response from the archive
+            replay.configure(crawler.settings, spider.arguments.archives)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -168,7 +179,7 @@ class ArticlesSpider(Spider):
             self._count("listing_failed")
             self.logger.error("listing page %s is not HTML: walk incomplete", response.url)
             return
-        listing = ListingPage(response, fetched_at=datetime.now(UTC)).parse()
+        listing = ListingPage(response, fetched_at=_fetched_at(response)).parse()
         if not listing.entries:
             if (page_number(response.url) or 1) == 1:
                 # Not the end of a listing but the start of one: its markup is not understood.
@@ -239,7 +250,11 @@ class ArticlesSpider(Spider):
         self.crawler.signals.send_catch_log(article_listed, url=entry.url, listed_at=entry.start)
         if entry.url in self._articles_requested:  # listed twice, or found by two sources
             self._record(entry.url, "duplicate", "listed again")
-        elif self._state and self._state.is_settled(entry.url, entry.start):
+        elif (
+            self._state
+            and not self.arguments.archives  # re-extraction reads every archived article
+            and self._state.is_settled(entry.url, entry.start)
+        ):
             self._record(entry.url, "already_exported", "exported, older than REFRESH_HOURS")
         else:
             yield self._article_request(entry.url)
@@ -368,7 +383,7 @@ class ArticlesSpider(Spider):
             self._record(response.url, "not_html", content_type)
             return None
         try:
-            part = ArticlePage(response, fetched_at=datetime.now(UTC)).parse()
+            part = ArticlePage(response, fetched_at=_fetched_at(response)).parse()
         except Rejection as rejection:
             self._record(response.url, rejection.reason, rejection.detail)
             return None
@@ -412,3 +427,9 @@ class ArticlesSpider(Spider):
 
     def _count(self, key: str) -> None:
         self.crawler.stats.inc_value(f"articles/{key}")
+
+
+def _fetched_at(response: Response) -> datetime:
+    """When the page was fetched: now, or, replayed from an archive, when it was captured."""
+    captured: datetime | None = response.meta.get(replay.ARCHIVED_AT)
+    return captured or datetime.now(UTC)
