@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -146,6 +146,28 @@ def load_cases() -> list[PageCase]:
 
 
 # State files ----------------------------------------------------------------------------
+
+# An article as the state stores it (the fields its content hash reads), and its tombstone.
+NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
+STORED_ARTICLE: dict[str, Any] = {
+    "site": "galamedia.pikiran-rakyat.com",
+    "article_id": "016338423",
+    "url": "https://galamedia.pikiran-rakyat.com/internasional/pr-016338423/slug",
+    "published_at": "2023-02-22T20:08:00+07:00",
+    "title": "Judul",
+    "body": "Isi.",
+    "editor": "Ryan Pratama",
+    "source": "DW",
+    "tags": ["China"],
+    "image_url": None,
+    "crawled_at": "ignored by the hash",
+}
+REMOVAL: dict[str, Any] = {
+    "site": STORED_ARTICLE["site"],
+    "article_id": STORED_ARTICLE["article_id"],
+    "url": STORED_ARTICLE["url"],
+    "removed_at": "2026-11-28T06:00:00+00:00",
+}
 
 # The state's tables as schema 1 had them, and the first release before it (unstamped).
 STATE_SCHEMA_1 = """

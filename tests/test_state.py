@@ -7,7 +7,6 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,29 +19,10 @@ from galamedia.incremental.sqlite import (
     ensure_free,
 )
 from galamedia.incremental.store import HASHED_FIELDS, StateBusyError, content_hash
-from tests.helpers import old_state_file
+from tests.helpers import NOW, REMOVAL, old_state_file
+from tests.helpers import STORED_ARTICLE as ARTICLE
 
-NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-ARTICLE = {
-    "site": "galamedia.pikiran-rakyat.com",
-    "article_id": "016338423",
-    "url": "https://galamedia.pikiran-rakyat.com/internasional/pr-016338423/slug",
-    "published_at": "2023-02-22T20:08:00+07:00",
-    "title": "Judul",
-    "body": "Isi.",
-    "editor": "Ryan Pratama",
-    "source": "DW",
-    "tags": ["China"],
-    "image_url": None,
-    "crawled_at": "ignored by the hash",
-}
 SITE, ARTICLE_ID = ARTICLE["site"], ARTICLE["article_id"]
-REMOVAL = {
-    "site": SITE,
-    "article_id": ARTICLE_ID,
-    "url": ARTICLE["url"],
-    "removed_at": "2026-11-28T06:00:00+00:00",
-}
 
 
 @pytest.fixture

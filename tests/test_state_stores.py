@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ from galamedia.incremental.postgres import PostgresStateStore, StateUrlError, lo
 from galamedia.incremental.sqlite import SqliteStateStore
 from galamedia.incremental.store import StateBusyError, StateStore
 from tests.helpers import (
+    NOW,
+    REMOVAL,
     ROOT,
     SCRAPY,
     SINCE,
@@ -34,32 +36,14 @@ from tests.helpers import (
     setting_options,
     wait_until,
 )
+from tests.helpers import (
+    STORED_ARTICLE as ARTICLE,
+)
 from tests.helpers import crawl as crawl_in_process
 from tests.servers import PostgresServer, free_port
 from tests.testsite import Route, TestSite, render_article, synthetic
 
-NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-SITE = "galamedia.pikiran-rakyat.com"
-ARTICLE = {
-    "site": SITE,
-    "article_id": "016338423",
-    "url": "https://galamedia.pikiran-rakyat.com/internasional/pr-016338423/slug",
-    "published_at": "2023-02-22T20:08:00+07:00",
-    "title": "Judul",
-    "body": "Isi.",
-    "editor": "Ryan Pratama",
-    "source": "DW",
-    "tags": ["China"],
-    "image_url": None,
-    "crawled_at": "ignored by the hash",
-}
-ARTICLE_ID = ARTICLE["article_id"]
-REMOVAL = {
-    "site": SITE,
-    "article_id": ARTICLE_ID,
-    "url": ARTICLE["url"],
-    "removed_at": "2026-11-28T06:00:00+00:00",
-}
+SITE, ARTICLE_ID = ARTICLE["site"], ARTICLE["article_id"]
 REPORT = {"finished_at": NOW.isoformat(), "counts": {"items_written": 3}, "rates": {}}
 
 Opener = Callable[[], StateStore]
