@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from galamedia.incremental import postgres
+
 DEFAULT_BROKER_URL = "redis://localhost:6379/0"
 DEFAULT_VISIBILITY_TIMEOUT = 900.0
 """Seconds before the broker hands a dead worker's chunk to another: a dead machine costs
@@ -52,8 +54,10 @@ def environment(variables: Mapping[str, str] | None = None) -> Environment:
             "GALAMEDIA_STATE_URL is not set: give the PostgreSQL database of the state and the"
             " chunks, e.g. postgresql://galamedia@db-host/galamedia"
         )
-    if urlsplit(state).scheme not in ("postgresql", "postgres"):
-        raise ConfigError(f"GALAMEDIA_STATE_URL={masked(state)!r} is not a postgresql:// URL")
+    if urlsplit(state).scheme not in postgres.SCHEMES:
+        raise ConfigError(
+            f"GALAMEDIA_STATE_URL={postgres.display_url(state)!r} is not a postgresql:// URL"
+        )
     raw_timeout = env.get("GALAMEDIA_VISIBILITY_TIMEOUT", "").strip()
     try:
         timeout = float(raw_timeout) if raw_timeout else DEFAULT_VISIBILITY_TIMEOUT
@@ -96,11 +100,3 @@ def feed_uri(template: str, values: Mapping[str, str]) -> str:
         return values[key].replace(":", "-") if key in FEED_PARAMETERS else match[0]
 
     return _PARAMETER.sub(fill, template)
-
-
-def masked(url: str) -> str:
-    """A database URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)

@@ -18,7 +18,7 @@ from typing import Any, Self
 import psycopg
 from psycopg.rows import dict_row
 
-from galamedia.distributed.config import masked
+from galamedia.incremental import postgres
 
 logger = logging.getLogger(__name__)
 
@@ -184,25 +184,17 @@ class Ledger:
                 url,
                 autocommit=True,
                 row_factory=dict_row,
-                connect_timeout=10,
+                connect_timeout=postgres.CONNECT_TIMEOUT,
                 application_name="galamedia-distributed",
-                # A machine that dies without closing its connection must not hold a chunk's
-                # lock for the kernel's two hours: probe an idle connection after 10 s.
-                keepalives=1,
-                keepalives_idle=10,
-                keepalives_interval=5,
-                keepalives_count=3,
+                **postgres.KEEPALIVES,  # a chunk's lock goes with a vanished machine
             )
         except psycopg.Error as error:
-            lines = str(error).strip().splitlines() or [type(error).__name__]
-            reason = lines[0].removeprefix("connection failed: ")
-            raise LedgerError(f"cannot connect to {masked(url)}: {reason}") from None
+            reason = postgres.connection_error(error)
+            raise LedgerError(f"cannot connect to {postgres.display_url(url)}: {reason}") from None
         ledger = cls(connection)
         try:
-            # the server side too, where the lock is held: a silent client is dropped in ~30 s
-            connection.execute("SET tcp_keepalives_idle = 10")
-            connection.execute("SET tcp_keepalives_interval = 5")
-            connection.execute("SET tcp_keepalives_count = 3")
+            for setting in postgres.SERVER_KEEPALIVES:
+                connection.execute(setting)
             ledger._create()
         except BaseException:
             connection.close()

@@ -9,7 +9,7 @@ import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 from galamedia.incremental.store import StateBusyError, StateStore
@@ -71,6 +71,28 @@ that opens the database (none yet: version 1 is the first)."""
 CONNECT_TIMEOUT = 5
 """Seconds to wait for the server before giving up (libpq's `connect_timeout`)."""
 SCHEMES = ("postgresql", "postgres")
+
+
+class Keepalives(TypedDict):
+    """libpq's keepalive options, typed for `psycopg.connect(**…)`."""
+
+    keepalives: int
+    keepalives_idle: int
+    keepalives_interval: int
+    keepalives_count: int
+
+
+# A machine that dies without closing its connection must not hold its locks for the kernel's
+# two hours: idle connections are probed after 10 s, by the client (libpq's options) and by the
+# server, where the locks are held (so a silent client is dropped in about 30 s).
+KEEPALIVES = Keepalives(
+    keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3
+)
+SERVER_KEEPALIVES = (
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 5",
+    "SET tcp_keepalives_count = 3",
+)
 APPLICATION_NAME = "galamedia-crawler"
 """How a crawl's connection names itself (`pg_stat_activity`), with its pid and host: a crawl
 refused for a busy site is told who holds it."""
@@ -120,21 +142,13 @@ def connect(url: str) -> psycopg.Connection[tuple[Any, ...]]:
             autocommit=True,
             connect_timeout=CONNECT_TIMEOUT,
             application_name=name[:63],
-            # A machine that dies without closing its connection must not hold its sites'
-            # locks for the kernel's two hours: idle connections are probed after 10 s ...
-            keepalives=1,
-            keepalives_idle=10,
-            keepalives_interval=5,
-            keepalives_count=3,
+            **KEEPALIVES,
         )
     except psycopg.Error as error:
-        reason = _first_line(error)
+        reason = connection_error(error)
         raise StateUrlError(f"cannot connect to {display_url(url)}: {reason}") from None
-    # ... on the server's side too, where the locks are held: a silent client is dropped in
-    # about 30 s and its locks with it.
-    db.execute("SET tcp_keepalives_idle = 10")
-    db.execute("SET tcp_keepalives_interval = 5")
-    db.execute("SET tcp_keepalives_count = 3")
+    for setting in SERVER_KEEPALIVES:
+        db.execute(setting)
     return db
 
 
@@ -210,7 +224,8 @@ def _busy(db: psycopg.Connection[tuple[Any, ...]], site: str, location: str) -> 
     return f"{site} is in use by another run ({holder}) in {location}"
 
 
-def _first_line(error: Exception) -> str:
+def connection_error(error: Exception) -> str:
+    """What went wrong, in one line, from a psycopg error."""
     lines = str(error).strip().splitlines()
     return lines[0].removeprefix("connection failed: ") if lines else type(error).__name__
 
